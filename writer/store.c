@@ -1,0 +1,709 @@
+/*
+ * store.c -- see store.h.
+ *
+ * Storage layout, and why.
+ *
+ * Two figures measured on this project's machines decide it.  Rows keyed
+ * (series, ts) insert at 270-300k rows/s but write 2.7-3 KB to disk per row,
+ * because every commit rewrites one B-tree page per series: the samples of
+ * one commit are scattered over as many pages as there are series.  An SD
+ * card dies of that.  Rows appended in time order write 60-140 bytes per
+ * row, but reading one series back then scans every series.
+ *
+ * So raw samples live in two tables of compressed chunks (chunk.h: one or
+ * two bytes per sample for a regular series, against ~25 for a row):
+ *
+ *   head   what the last few minutes of commits appended.  Each commit adds
+ *          one row per series it touched, in rowid order, so the table's
+ *          pages are written once, at the end.  Its index on (series, t1)
+ *          is small -- the head only holds minutes -- so the few index
+ *          pages a commit dirties are the same few every time.
+ *
+ *   chunk  the compacted history.  Compaction (store_compact_step) merges
+ *          one series' head rows into chunks of up to CHUNK_MAX_SAMPLES and
+ *          deletes them from the head.  It runs every compact_ms or when
+ *          the head holds compact_samples per series, so it touches a page
+ *          per series once per several hundred samples instead of once per
+ *          commit.
+ *
+ * A read of one series is an index range on (series, t1) in each table --
+ * a handful of chunks -- done in one read transaction so that a concurrent
+ * compaction, which moves samples from head to chunk atomically, never
+ * shows a sample twice or not at all.
+ *
+ * Idempotence: the writer knows each series' newest committed timestamp.
+ * A sample newer than that is new; an older one (a resend after a
+ * reconnect, or a late backfill) is looked up first (store_has_sample) and
+ * dropped if present.  So every (series, ts) is stored at most once, which
+ * is the guarantee a (series, ts) primary key would give, without the page
+ * scatter of maintaining one.
+ *
+ * The sqlite3 CLI sees counts and time spans (n, t0, t1) directly; values
+ * are in the chunk encoding and come out through `ternctl dump`.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chunk.h"
+#include "log.h"
+#include "store.h"
+
+/*
+ * Numbered migrations.  Entry i brings the schema from version i to i+1;
+ * each runs in its own transaction with the user_version bump, so a crash
+ * between two leaves a database at a well-defined version.  Never edit a
+ * released entry: add one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1: series, raw head and chunks, gaps. */
+	"CREATE TABLE series ("
+	"  id INTEGER PRIMARY KEY,"
+	"  device TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  labels TEXT NOT NULL,"		/* canonical k="v",... */
+	"  created_ms INTEGER NOT NULL,"
+	"  UNIQUE (device, name, labels));"
+	"CREATE TABLE head ("
+	"  id INTEGER PRIMARY KEY,"		/* append order */
+	"  series INTEGER NOT NULL,"
+	"  t0 INTEGER NOT NULL,"		/* first ts, ms */
+	"  t1 INTEGER NOT NULL,"		/* last ts, ms */
+	"  n INTEGER NOT NULL,"			/* samples in data */
+	"  data BLOB NOT NULL);"		/* chunk.h encoding */
+	"CREATE INDEX head_series ON head (series, t1);"
+	"CREATE TABLE chunk ("
+	"  id INTEGER PRIMARY KEY,"
+	"  series INTEGER NOT NULL,"
+	"  t0 INTEGER NOT NULL,"
+	"  t1 INTEGER NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"CREATE INDEX chunk_series ON chunk (series, t1);"
+	"CREATE TABLE gap ("
+	"  id INTEGER PRIMARY KEY,"
+	"  device TEXT NOT NULL,"
+	"  from_ts INTEGER NOT NULL,"
+	"  to_ts INTEGER NOT NULL,"
+	"  count INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  recorded_ms INTEGER NOT NULL);",
+};
+
+#define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
+
+/* SQLite waits this long for a lock held by a reader's checkpoint or a
+ * backup before failing; readers never block the writer in WAL mode, so
+ * this only matters for `ternctl backup` and the sqlite3 CLI. */
+#define STORE_BUSY_TIMEOUT_MS	5000
+
+/* The page cache: enough for the head, its index and the hot chunk pages
+ * of a few thousand series, small enough for a 512 MiB board. */
+#define STORE_CACHE_KIB		8192
+
+static int
+fail(struct store *s, const char *what)
+{
+	s->rc = s->db ? sqlite3_extended_errcode(s->db) : SQLITE_ERROR;
+	snprintf(s->err, sizeof(s->err), "%.200s: %.300s", what,
+	    s->db ? sqlite3_errmsg(s->db) : "no database");
+	return -1;
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		s->rc = sqlite3_extended_errcode(s->db);
+		snprintf(s->err, sizeof(s->err), "%.80s: %s", sql,
+		    msg ? msg : "?");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+prepare(struct store *s, sqlite3_stmt **st, const char *sql)
+{
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+	    NULL) != SQLITE_OK)
+		return fail(s, sql);
+	return 0;
+}
+
+/* Steps a statement expected to return no rows, then resets it. */
+static int
+step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, what);
+	return 0;
+}
+
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store	*s = arg;
+
+	s->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+static int
+pragma_int(struct store *s, const char *sql, int *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, sql);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return fail(s, sql);
+	return 0;
+}
+
+static int
+migrate(struct store *s)
+{
+	int	version = 0, v;
+	char	sql[64];
+
+	if (pragma_int(s, "PRAGMA user_version", &version) == -1)
+		return -1;
+	if (version > NMIGRATIONS) {
+		snprintf(s->err, sizeof(s->err), "database schema version %d "
+		    "is newer than this tern-writer (%d): refusing to touch it",
+		    version, NMIGRATIONS);
+		s->rc = SQLITE_ERROR;
+		return -1;
+	}
+	for (v = version; v < NMIGRATIONS; v++) {
+		if (exec(s, "BEGIN IMMEDIATE") == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec(s, migrations[v]) == -1 || exec(s, sql) == -1) {
+			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (exec(s, "COMMIT") == -1)
+			return -1;
+		log_info("%s: migrated schema to version %d", s->path, v + 1);
+	}
+	return 0;
+}
+
+int
+store_open(struct store *s, const struct conf_writer *c)
+{
+	static const char *const sync_names[] = { "OFF", "NORMAL", "FULL" };
+	char	sql[128];
+	int	fresh;
+
+	memset(s, 0, sizeof(*s));
+	snprintf(s->path, sizeof(s->path), "%s", c->database);
+	if (sqlite3_open_v2(s->path, &s->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return fail(s, s->path);
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
+	if (pragma_int(s, "PRAGMA user_version", &fresh) == -1)
+		return -1;
+	/*
+	 * auto_vacuum can only be chosen before the first table exists.
+	 * INCREMENTAL lets retention hand freed pages back to the file system
+	 * in small steps instead of one long VACUUM.
+	 */
+	if (fresh == 0 && exec(s, "PRAGMA auto_vacuum = INCREMENTAL") == -1)
+		return -1;
+	/*
+	 * WAL: readers (queries, the uploader, backups) never block the
+	 * writer, and a commit appends to one file instead of rewriting pages
+	 * in place.  mmap stays off: an I/O error on a mapped page is a SIGBUS,
+	 * and SD cards do have I/O errors.  Checkpoints are ours
+	 * (wal_autocheckpoint 0): the writer runs them between commits, where
+	 * their cost is visible and bounded, instead of inside a commit.
+	 */
+	snprintf(sql, sizeof(sql), "PRAGMA synchronous = %s",
+	    sync_names[c->synchronous]);
+	if (exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+	    exec(s, sql) == -1 ||
+	    exec(s, "PRAGMA mmap_size = 0") == -1 ||
+	    exec(s, "PRAGMA temp_store = MEMORY") == -1 ||
+	    exec(s, "PRAGMA wal_autocheckpoint = 0") == -1)
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %llu",
+	    (unsigned long long)c->journal_size_limit);
+	if (exec(s, sql) == -1)
+		return -1;
+	snprintf(sql, sizeof(sql), "PRAGMA cache_size = -%d", STORE_CACHE_KIB);
+	if (exec(s, sql) == -1)
+		return -1;
+	if (pragma_int(s, "PRAGMA page_size", &s->page_size) == -1)
+		return -1;
+	if (migrate(s) == -1)
+		return -1;
+	sqlite3_wal_hook(s->db, wal_hook, s);
+
+	if (prepare(s, &s->begin, "BEGIN IMMEDIATE") == -1 ||
+	    prepare(s, &s->commit, "COMMIT") == -1 ||
+	    prepare(s, &s->rollback, "ROLLBACK") == -1 ||
+	    prepare(s, &s->ins_series, "INSERT INTO series (id, device, name, "
+	    "labels, created_ms) VALUES (?, ?, ?, ?, "
+	    "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))") == -1 ||
+	    prepare(s, &s->ins_head, "INSERT INTO head (series, t0, t1, n, "
+	    "data) VALUES (?, ?, ?, ?, ?)") == -1 ||
+	    prepare(s, &s->ins_chunk, "INSERT INTO chunk (series, t0, t1, n, "
+	    "data) VALUES (?, ?, ?, ?, ?)") == -1 ||
+	    prepare(s, &s->ins_gap, "INSERT INTO gap (device, from_ts, to_ts, "
+	    "count, reason, recorded_ms) VALUES (?, ?, ?, ?, ?, ?)") == -1 ||
+	    prepare(s, &s->find_head, "SELECT data FROM head WHERE series = ?1 "
+	    "AND t1 >= ?2 AND t0 <= ?2") == -1 ||
+	    prepare(s, &s->find_chunk, "SELECT data FROM chunk WHERE series = "
+	    "?1 AND t1 >= ?2 AND t0 <= ?2") == -1 ||
+	    prepare(s, &s->head_next_series, "SELECT DISTINCT series FROM head "
+	    "WHERE series > ? ORDER BY series LIMIT ?") == -1 ||
+	    prepare(s, &s->head_rows, "SELECT id, data FROM head WHERE series "
+	    "= ? ORDER BY t1") == -1 ||
+	    prepare(s, &s->head_del, "DELETE FROM head WHERE series = ? AND "
+	    "id <= ?") == -1 ||
+	    prepare(s, &s->head_count, "SELECT coalesce(sum(n), 0) FROM head")
+	    == -1)
+		return -1;
+	return 0;
+}
+
+void
+store_close(struct store *s)
+{
+	sqlite3_stmt	**sts[] = {
+		&s->begin, &s->commit, &s->rollback, &s->ins_series,
+		&s->ins_head, &s->ins_chunk, &s->ins_gap, &s->find_head,
+		&s->find_chunk, &s->head_next_series, &s->head_rows,
+		&s->head_del, &s->head_count,
+	};
+	size_t		  i;
+
+	for (i = 0; i < sizeof(sts) / sizeof(sts[0]); i++) {
+		sqlite3_finalize(*sts[i]);
+		*sts[i] = NULL;
+	}
+	if (s->db != NULL && sqlite3_close(s->db) != SQLITE_OK)
+		log_warnx("%s: close: %s", s->path, sqlite3_errmsg(s->db));
+	s->db = NULL;
+	free(s->ts);
+	free(s->v);
+	free(s->enc);
+	s->ts = NULL;
+	s->v = NULL;
+	s->enc = NULL;
+	s->cap = s->enccap = 0;
+}
+
+/* Grows the sample scratch to hold n samples. */
+static int
+reserve(struct store *s, size_t n)
+{
+	size_t	 ncap = s->cap ? s->cap : CHUNK_MAX_SAMPLES;
+	int64_t	*nts;
+	double	*nv;
+
+	if (n <= s->cap)
+		return 0;
+	while (ncap < n)
+		ncap *= 2;
+	if ((nts = realloc(s->ts, ncap * sizeof(*nts))) == NULL)
+		return -1;
+	s->ts = nts;
+	if ((nv = realloc(s->v, ncap * sizeof(*nv))) == NULL)
+		return -1;
+	s->v = nv;
+	s->cap = ncap;
+	return 0;
+}
+
+static uint8_t *
+enc_buf(struct store *s, size_t n)
+{
+	size_t	need = CHUNK_MAX_BYTES(n);
+	uint8_t	*p;
+
+	if (need > s->enccap) {
+		if ((p = realloc(s->enc, need)) == NULL)
+			return NULL;
+		s->enc = p;
+		s->enccap = need;
+	}
+	return s->enc;
+}
+
+int
+store_load_series(struct store *s, struct series_table *t)
+{
+	sqlite3_stmt	*st, *mx;
+	struct series	*se;
+	int		 rc;
+	int64_t		 last;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, device, name, labels FROM "
+	    "series ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "load series");
+	/* Per-series MAX on the (series, t1) indexes: two seeks each. */
+	if (sqlite3_prepare_v2(s->db, "SELECT max(coalesce((SELECT max(t1) "
+	    "FROM head WHERE series = ?1), -9223372036854775807 - 1), "
+	    "coalesce((SELECT max(t1) FROM chunk WHERE series = ?1), "
+	    "-9223372036854775807 - 1))", -1, &mx, NULL) != SQLITE_OK) {
+		sqlite3_finalize(st);
+		return fail(s, "load series");
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		se = series_add_loaded(t, sqlite3_column_int64(st, 0),
+		    (const char *)sqlite3_column_text(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3));
+		if (se == NULL) {
+			snprintf(s->err, sizeof(s->err), "series %lld cannot "
+			    "be loaded (out of memory or malformed)",
+			    (long long)sqlite3_column_int64(st, 0));
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		sqlite3_bind_int64(mx, 1, se->id);
+		if (sqlite3_step(mx) == SQLITE_ROW) {
+			last = sqlite3_column_int64(mx, 0);
+			se->last_ts = last;
+		}
+		sqlite3_reset(mx);
+	}
+	sqlite3_finalize(st);
+	sqlite3_finalize(mx);
+	if (rc != SQLITE_DONE) {
+		if (rc != SQLITE_NOMEM)
+			return fail(s, "load series");
+		s->rc = rc;
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_begin(struct store *s)
+{
+	return step_done(s, s->begin, "BEGIN");
+}
+
+int
+store_commit(struct store *s)
+{
+	return step_done(s, s->commit, "COMMIT");
+}
+
+void
+store_rollback(struct store *s)
+{
+	if (!sqlite3_get_autocommit(s->db)) {
+		sqlite3_step(s->rollback);
+		sqlite3_reset(s->rollback);
+	}
+}
+
+int
+store_put_series(struct store *s, const struct series *se)
+{
+	sqlite3_stmt	*st = s->ins_series;
+
+	sqlite3_bind_int64(st, 1, se->id);
+	sqlite3_bind_text(st, 2, se->device, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, se->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, se->labels, -1, SQLITE_STATIC);
+	return step_done(s, st, "insert series");
+}
+
+/* Inserts samples as chunks of at most CHUNK_MAX_SAMPLES into st's table. */
+static int
+put_chunks(struct store *s, sqlite3_stmt *st, int64_t series,
+    const int64_t *ts, const double *v, size_t n, const char *what)
+{
+	size_t	 k, len;
+	uint8_t	*buf;
+
+	while (n > 0) {
+		k = n < CHUNK_MAX_SAMPLES ? n : CHUNK_MAX_SAMPLES;
+		if ((buf = enc_buf(s, k)) == NULL) {
+			s->rc = SQLITE_NOMEM;
+			snprintf(s->err, sizeof(s->err), "%s: out of memory",
+			    what);
+			return -1;
+		}
+		if ((len = chunk_encode(ts, v, k, buf)) == 0) {
+			s->rc = SQLITE_MISUSE;
+			snprintf(s->err, sizeof(s->err), "%s: series %lld: "
+			    "timestamps not increasing", what,
+			    (long long)series);
+			return -1;
+		}
+		sqlite3_bind_int64(st, 1, series);
+		sqlite3_bind_int64(st, 2, ts[0]);
+		sqlite3_bind_int64(st, 3, ts[k - 1]);
+		sqlite3_bind_int64(st, 4, (sqlite3_int64)k);
+		sqlite3_bind_blob(st, 5, buf, (int)len, SQLITE_STATIC);
+		if (step_done(s, st, what) == -1)
+			return -1;
+		ts += k;
+		v += k;
+		n -= k;
+	}
+	return 0;
+}
+
+int
+store_put_head(struct store *s, int64_t series, const int64_t *ts,
+    const double *v, size_t n)
+{
+	return put_chunks(s, s->ins_head, series, ts, v, n, "insert head");
+}
+
+int
+store_put_gap(struct store *s, const char *device, const struct gap *g,
+    const char *reason, int64_t now_ms)
+{
+	sqlite3_stmt	*st = s->ins_gap;
+
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, g->from_ts);
+	sqlite3_bind_int64(st, 3, g->to_ts);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)g->count);
+	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms);
+	return step_done(s, st, "insert gap");
+}
+
+/* Looks for ts in the chunks st returns; 1 found, 0 not, -1 error. */
+static int
+find_in(struct store *s, sqlite3_stmt *st, int64_t series, int64_t ts)
+{
+	char	 why[128];
+	long	 n, lo, hi, mid;
+	int	 rc, found = 0;
+
+	sqlite3_bind_int64(st, 1, series);
+	sqlite3_bind_int64(st, 2, ts);
+	while (!found && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t	*p = sqlite3_column_blob(st, 0);
+		size_t		 len = (size_t)sqlite3_column_bytes(st, 0);
+
+		if (reserve(s, CHUNK_MAX_SAMPLES) == -1) {
+			sqlite3_reset(st);
+			s->rc = SQLITE_NOMEM;
+			snprintf(s->err, sizeof(s->err), "lookup: no memory");
+			return -1;
+		}
+		n = chunk_decode(p, len, s->ts, s->v, s->cap, why, sizeof(why));
+		if (n < 0) {
+			log_warnx("%s: series %lld: corrupt chunk skipped: %s",
+			    s->path, (long long)series, why);
+			continue;
+		}
+		lo = 0;
+		hi = n - 1;
+		while (lo <= hi) {
+			mid = lo + (hi - lo) / 2;
+			if (s->ts[mid] == ts) {
+				found = 1;
+				break;
+			}
+			if (s->ts[mid] < ts)
+				lo = mid + 1;
+			else
+				hi = mid - 1;
+		}
+	}
+	if (!found && rc != SQLITE_DONE) {
+		sqlite3_reset(st);
+		return fail(s, "lookup");
+	}
+	sqlite3_reset(st);
+	return found;
+}
+
+int
+store_has_sample(struct store *s, int64_t series, int64_t ts)
+{
+	int	rc;
+
+	if ((rc = find_in(s, s->find_head, series, ts)) != 0)
+		return rc;
+	return find_in(s, s->find_chunk, series, ts);
+}
+
+int64_t
+store_head_samples(struct store *s)
+{
+	int64_t	n = 0;
+
+	if (sqlite3_step(s->head_count) == SQLITE_ROW)
+		n = sqlite3_column_int64(s->head_count, 0);
+	sqlite3_reset(s->head_count);
+	return n;
+}
+
+/* Sorts (ts, v) pairs by ts; used only when head rows overlap in time. */
+static void
+sort_pairs(int64_t *ts, double *v, size_t n)
+{
+	size_t	i, j;
+	int64_t	t;
+	double	x;
+
+	/* Shell sort: no allocation, fine for a few thousand samples. */
+	for (size_t gap = n / 2; gap > 0; gap /= 2)
+		for (i = gap; i < n; i++) {
+			t = ts[i];
+			x = v[i];
+			for (j = i; j >= gap && ts[j - gap] > t; j -= gap) {
+				ts[j] = ts[j - gap];
+				v[j] = v[j - gap];
+			}
+			ts[j] = t;
+			v[j] = x;
+		}
+}
+
+/* Moves one series' head rows into chunks (inside a transaction). */
+static int
+compact_series(struct store *s, int64_t series)
+{
+	sqlite3_stmt	*st = s->head_rows;
+	size_t		 n = 0, i, o;
+	int64_t		 maxid = 0;
+	long		 k;
+	int		 rc, sorted = 1;
+	char		 why[128];
+
+	sqlite3_bind_int64(st, 1, series);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const uint8_t	*p = sqlite3_column_blob(st, 1);
+		size_t		 len = (size_t)sqlite3_column_bytes(st, 1);
+		long		 cnt = chunk_count(p, len);
+
+		if (sqlite3_column_int64(st, 0) > maxid)
+			maxid = sqlite3_column_int64(st, 0);
+		if (cnt < 0 || reserve(s, n + (size_t)cnt) == -1) {
+			log_warnx("%s: series %lld: head row %lld unreadable, "
+			    "dropped at compaction", s->path, (long long)series,
+			    (long long)sqlite3_column_int64(st, 0));
+			continue;
+		}
+		k = chunk_decode(p, len, s->ts + n, s->v + n, (size_t)cnt, why,
+		    sizeof(why));
+		if (k < 0) {
+			log_warnx("%s: series %lld: head row %lld corrupt (%s), "
+			    "dropped at compaction", s->path, (long long)series,
+			    (long long)sqlite3_column_int64(st, 0), why);
+			continue;
+		}
+		if (n > 0 && s->ts[n] <= s->ts[n - 1])
+			sorted = 0;
+		n += (size_t)k;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, "compaction read");
+	if (!sorted) {
+		sort_pairs(s->ts, s->v, n);
+		/* The writer never stores a (series, ts) twice; be safe. */
+		for (i = 1, o = 1; i < n; i++)
+			if (s->ts[i] != s->ts[o - 1]) {
+				s->ts[o] = s->ts[i];
+				s->v[o++] = s->v[i];
+			}
+		n = n > 0 ? o : 0;
+	}
+	if (n > 0 && put_chunks(s, s->ins_chunk, series, s->ts, s->v, n,
+	    "compaction insert") == -1)
+		return -1;
+	sqlite3_bind_int64(s->head_del, 1, series);
+	sqlite3_bind_int64(s->head_del, 2, maxid);
+	return step_done(s, s->head_del, "compaction delete");
+}
+
+int
+store_compact_step(struct store *s, int64_t *cursor, int max_series)
+{
+	int64_t	ids[256];
+	int	n = 0, i, rc;
+
+	if (max_series > (int)(sizeof(ids) / sizeof(ids[0])))
+		max_series = (int)(sizeof(ids) / sizeof(ids[0]));
+	sqlite3_bind_int64(s->head_next_series, 1, *cursor);
+	sqlite3_bind_int(s->head_next_series, 2, max_series);
+	while ((rc = sqlite3_step(s->head_next_series)) == SQLITE_ROW)
+		ids[n++] = sqlite3_column_int64(s->head_next_series, 0);
+	sqlite3_reset(s->head_next_series);
+	if (rc != SQLITE_DONE)
+		return fail(s, "compaction scan");
+	if (n == 0)
+		return 0;
+	if (store_begin(s) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		if (compact_series(s, ids[i]) == -1) {
+			store_rollback(s);
+			return -1;
+		}
+	if (store_commit(s) == -1) {
+		store_rollback(s);
+		return -1;
+	}
+	*cursor = ids[n - 1];
+	return n;
+}
+
+int
+store_checkpoint(struct store *s, int mode)
+{
+	int	log_frames = 0, ckpt = 0, rc;
+
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, mode, &log_frames, &ckpt);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return fail(s, "checkpoint");
+	if (ckpt >= log_frames)
+		s->wal_pages = 0;
+	return 0;
+}
+
+static int64_t
+file_bytes(const char *path)
+{
+	struct stat	st;
+
+	return stat(path, &st) == 0 ? (int64_t)st.st_size : 0;
+}
+
+int64_t
+store_db_bytes(const struct store *s)
+{
+	return file_bytes(s->path);
+}
+
+int64_t
+store_wal_bytes(const struct store *s)
+{
+	char	wal[CONF_PATH_MAX + 8];
+
+	snprintf(wal, sizeof(wal), "%s-wal", s->path);
+	return file_bytes(wal);
+}

@@ -1,0 +1,102 @@
+/*
+ * store.h -- the writer's SQLite database: schema, migrations, ingest
+ * transactions, compaction and checkpoints.
+ *
+ * Only tern-writer opens the database read-write (store_open); every other
+ * reader goes through read.h on a read-only connection.  Functions return 0
+ * (or a count) on success and -1 on failure, with the SQLite result code in
+ * store->rc and a message in store->err; the caller decides whether the
+ * failure is transient (a full disk) or fatal.
+ */
+#ifndef TERN_STORE_H
+#define TERN_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "body.h"
+#include "conf.h"
+#include "series.h"
+
+/* The schema version this binary migrates to (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION	1
+
+struct store {
+	sqlite3		*db;
+	char		 path[CONF_PATH_MAX];
+	int		 rc;		/* SQLite code of the last failure */
+	char		 err[512];
+	int		 page_size;
+	int		 wal_pages;	/* pages in the WAL, from the WAL hook */
+
+	sqlite3_stmt	*begin, *commit, *rollback;
+	sqlite3_stmt	*ins_series, *ins_head, *ins_chunk, *ins_gap;
+	sqlite3_stmt	*find_head, *find_chunk;
+	sqlite3_stmt	*head_next_series, *head_rows, *head_del;
+	sqlite3_stmt	*head_count;
+
+	/* Scratch buffers reused by compaction and lookups. */
+	int64_t		*ts;
+	double		*v;
+	size_t		 cap;
+	uint8_t		*enc;
+	size_t		 enccap;
+};
+
+/*
+ * Opens (creating if needed) the database at c->database, applies the
+ * pragmas and any pending migrations.  Returns 0, or -1 with store->err set
+ * (store_close must still be called).
+ */
+int	store_open(struct store *, const struct conf_writer *c);
+/* Finalises statements and closes; safe on a failed or zeroed store. */
+void	store_close(struct store *);
+
+/* Loads every series and its newest timestamp into t. */
+int	store_load_series(struct store *, struct series_table *t);
+
+int	store_begin(struct store *);
+int	store_commit(struct store *);
+/* Rolls back if a transaction is open; never fails in a way that matters. */
+void	store_rollback(struct store *);
+
+/* Inserts s's row (inside a transaction). */
+int	store_put_series(struct store *, const struct series *s);
+
+/*
+ * Appends n samples of one series, timestamps strictly increasing, to the
+ * head as one or more chunks (inside a transaction).
+ */
+int	store_put_head(struct store *, int64_t series, const int64_t *ts,
+	    const double *v, size_t n);
+
+/* Records a gap: samples a producer dropped before they reached us. */
+int	store_put_gap(struct store *, const char *device, const struct gap *g,
+	    const char *reason, int64_t now_ms);
+
+/* 1 if the sample (series, ts) is stored, 0 if not, -1 on error. */
+int	store_has_sample(struct store *, int64_t series, int64_t ts);
+
+/* Samples currently in the head (for the compaction trigger). */
+int64_t	store_head_samples(struct store *);
+
+/*
+ * Compacts the head rows of up to max_series series with id > *cursor into
+ * per-series chunks, in one transaction.  Advances *cursor.  Returns the
+ * number of series compacted (0: the pass is complete), or -1.
+ */
+int	store_compact_step(struct store *, int64_t *cursor, int max_series);
+
+/*
+ * Runs a WAL checkpoint: SQLITE_CHECKPOINT_PASSIVE when readers must not
+ * wait, TRUNCATE at shutdown.  Returns 0 or -1.
+ */
+int	store_checkpoint(struct store *, int mode);
+
+/* Database and WAL file sizes in bytes (0 if absent). */
+int64_t	store_db_bytes(const struct store *);
+int64_t	store_wal_bytes(const struct store *);
+
+#endif

@@ -74,6 +74,8 @@ UNITS	= $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 BENCHES	= $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps run test unit bats bench fuzz install clean
+# Keep objects that are only intermediate steps to a test binary.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: deps

@@ -106,6 +106,7 @@ disk_init(struct source *src, char *err, size_t errlen)
 	if (procfs_load(&st->buf, src->root, "proc/self/mounts") == -1) {
 		snprintf(err, errlen, "%s/proc/self/mounts: %s", src->root,
 		    strerror(errno));
+		procfs_buf_free(&st->buf);
 		free(st);
 		return -1;
 	}

@@ -60,6 +60,7 @@ diskio_init(struct source *src, char *err, size_t errlen)
 	if (procfs_load(&st->buf, src->root, "proc/diskstats") == -1) {
 		snprintf(err, errlen, "%s/proc/diskstats: %s", src->root,
 		    strerror(errno));
+		procfs_buf_free(&st->buf);
 		rate_free(st->rates);
 		free(st);
 		return -1;

@@ -43,6 +43,7 @@ mem_init(struct source *src, char *err, size_t errlen)
 	if (procfs_load(&st->buf, src->root, "proc/meminfo") == -1) {
 		snprintf(err, errlen, "%s/proc/meminfo: %s", src->root,
 		    strerror(errno));
+		procfs_buf_free(&st->buf);
 		free(st);
 		return -1;
 	}

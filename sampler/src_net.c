@@ -60,6 +60,7 @@ net_init(struct source *src, char *err, size_t errlen)
 	if (procfs_load(&st->buf, src->root, "proc/net/dev") == -1) {
 		snprintf(err, errlen, "%s/proc/net/dev: %s", src->root,
 		    strerror(errno));
+		procfs_buf_free(&st->buf);
 		rate_free(st->rates);
 		free(st);
 		return -1;

@@ -18,7 +18,8 @@
  * Exit status 0, or 1 with a message on stderr.
  *
  * The connection is set up as the writer sets up its own (WAL, synchronous
- * NORMAL, no mmap, a 16 MiB journal size limit, the default autocheckpoint
+ * FULL as the writer's default -- or the SYNC argument, to match a writer
+ * configured otherwise -- no mmap, a 16 MiB journal size limit, the default autocheckpoint
  * of 1000 pages and page size of 4096, a 5 s busy timeout), and rows are
  * committed in batches of 1000 through one prepared statement, so the
  * difference the benchmark shows is the storage layout, not the care taken
@@ -39,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -56,7 +58,6 @@
 
 static const char *const setup_sql =
     "PRAGMA journal_mode=WAL;"
-    "PRAGMA synchronous=NORMAL;"
     "PRAGMA mmap_size=0;"
     "PRAGMA journal_size_limit=16777216;"
     "CREATE TABLE samples(series INTEGER, ts INTEGER, value REAL,"
@@ -157,11 +158,21 @@ main(int argc, char **argv)
 	double		 t0, elapsed;
 	int		 rc = 1;
 
-	if (argc < 2 || argc > 4 ||
+	const char	*sync = "FULL";
+	char		 syncsql[64];
+
+	if (argc == 5)
+		sync = argv[4];
+	if (strcasecmp(sync, "off") != 0 && strcasecmp(sync, "normal") != 0 &&
+	    strcasecmp(sync, "full") != 0) {
+		fprintf(stderr, "naive_insert: SYNC is off, normal or full\n");
+		return 1;
+	}
+	if (argc < 2 || argc > 5 ||
 	    (argc > 2 && parse_count(argv[2], &nseries) == -1) ||
 	    (argc > 3 && parse_count(argv[3], &nsamples) == -1)) {
 		fprintf(stderr, "usage: naive_insert DBFILE [NSERIES "
-		    "[NSAMPLES]]\n");
+		    "[NSAMPLES [SYNC]]]\n");
 		return 1;
 	}
 	path = argv[1];
@@ -184,7 +195,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	if (exec(db, setup_sql) == -1)
+	snprintf(syncsql, sizeof(syncsql), "PRAGMA synchronous=%s;", sync);
+	if (exec(db, syncsql) == -1 || exec(db, setup_sql) == -1)
 		goto out;
 	if (sqlite3_prepare_v2(db, "INSERT INTO samples(series, ts, value) "
 	    "VALUES (?, ?, ?)", -1, &ins, NULL) != SQLITE_OK) {

@@ -105,6 +105,11 @@ parse_labels(char *p, struct prom_sample *out, char *err, size_t errlen)
 		p = blanks(p);
 		if (*p == '}')
 			return p + 1;
+		if (out->nlabels == BODY_MAX_LABELS) {
+			snprintf(err, errlen, "more than %d labels",
+			    BODY_MAX_LABELS);
+			return NULL;
+		}
 		k = p;
 		if ((ke = scan_name(p, 0)) == NULL) {
 			snprintf(err, errlen, "bad label name at \"%.20s\"", p);
@@ -162,11 +167,6 @@ parse_labels(char *p, struct prom_sample *out, char *err, size_t errlen)
 				snprintf(err, errlen, "duplicate label %s", k);
 				return NULL;
 			}
-		if (out->nlabels == BODY_MAX_LABELS) {
-			snprintf(err, errlen, "more than %d labels",
-			    BODY_MAX_LABELS);
-			return NULL;
-		}
 		out->labels[out->nlabels++].k = k;
 		p = blanks(p);
 		if (*p == ',')
@@ -204,6 +204,8 @@ prom_parse_line(char *line, struct prom_sample *out, char *err,
 		*ne = '\0';
 		if ((p = parse_labels(p + 1, out, err, errlen)) == NULL)
 			return -1;
+		if (*blanks(p) == '\0')
+			BAD("no value");
 		if (!is_blank(*p))
 			BAD("expected a blank before the value");
 	} else if (*p == '\0')

@@ -254,7 +254,9 @@ exec_run(struct source *src, struct exec_state *st, int *why, char *err,
 	for (r = 0; r < 2; r++)
 		if (pfd[r].fd != -1)
 			close(pfd[r].fd);
-	if (over || (w = waitpid(pid, &status, WNOHANG)) == 0) {
+	if (!over && w == 0)
+		w = waitpid(pid, &status, WNOHANG);
+	if (over || w == 0) {
 		kill(-pid, SIGKILL);
 		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 			;

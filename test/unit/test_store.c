@@ -1,0 +1,332 @@
+/*
+ * test_store.c -- the writer's storage and the raw read module, on real
+ * SQLite files: head inserts, duplicate detection, compaction into chunks,
+ * reads across head and chunks (with overlapping late chunks), the
+ * newest-N read, migrations and series loading after a reopen.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "read.h"
+#include "series.h"
+#include "store.h"
+#include "unit.h"
+
+static char	dir[] = "/tmp/tern-test-store.XXXXXX";
+static char	dbpath[256];
+
+static void
+open_store(struct store *s)
+{
+	struct conf	c;
+
+	conf_defaults(&c);
+	snprintf(c.writer.database, sizeof(c.writer.database), "%.200s", dbpath);
+	c.writer.synchronous = CONF_SYNC_OFF;	/* tests need no fsync */
+	if (store_open(s, &c.writer) == -1)
+		UNIT_FAIL("store_open: %.200s", s->err);
+	conf_free(&c);
+}
+
+static void
+fresh(void)
+{
+	char	p[300];
+
+	unlink(dbpath);
+	snprintf(p, sizeof(p), "%s-wal", dbpath);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", dbpath);
+	unlink(p);
+}
+
+/* Inserts samples ts = t0 + i*step, value = i, as one head row. */
+static void
+put_run(struct store *s, int64_t series, int64_t t0, int64_t step, size_t n)
+{
+	int64_t	*ts = malloc(n * sizeof(*ts));
+	double	*v = malloc(n * sizeof(*v));
+	size_t	 i;
+
+	for (i = 0; i < n; i++) {
+		ts[i] = t0 + (int64_t)i * step;
+		v[i] = (double)(t0 + (int64_t)i * step) / 1000.0;
+	}
+	CHECK(store_begin(s) == 0);
+	CHECK(store_put_head(s, series, ts, v, n) == 0);
+	CHECK(store_commit(s) == 0);
+	free(ts);
+	free(v);
+}
+
+static struct series *
+mkseries(struct series_table *t, struct store *s, const char *dev,
+    const char *name)
+{
+	struct series_ref	ref = { PSTR(name), 0, NULL };
+	char			err[128];
+	struct series		*se;
+
+	se = series_intern(t, PSTR(dev), &ref, err, sizeof(err));
+	CHECK(se != NULL);
+	if (se == NULL)
+		return NULL;
+	CHECK(store_begin(s) == 0);
+	CHECK(store_put_series(s, se) == 0);
+	CHECK(store_commit(s) == 0);
+	se->persisted = 1;
+	return se;
+}
+
+TEST(migrations_and_pragmas)
+{
+	struct store	s;
+	sqlite3_stmt	*st;
+
+	fresh();
+	open_store(&s);
+	CHECK(sqlite3_prepare_v2(s.db, "PRAGMA user_version", -1, &st, NULL)
+	    == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), STORE_SCHEMA_VERSION);
+	sqlite3_finalize(st);
+	CHECK(sqlite3_prepare_v2(s.db, "PRAGMA journal_mode", -1, &st, NULL)
+	    == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), "wal");
+	sqlite3_finalize(st);
+	CHECK(sqlite3_prepare_v2(s.db, "PRAGMA auto_vacuum", -1, &st, NULL)
+	    == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_INT(sqlite3_column_int(st, 0), 2);	/* incremental */
+	sqlite3_finalize(st);
+	store_close(&s);
+	/* Reopening applies nothing twice. */
+	open_store(&s);
+	store_close(&s);
+}
+
+TEST(newer_schema_is_refused)
+{
+	struct store	s;
+	struct conf	c;
+
+	fresh();
+	open_store(&s);
+	CHECK(sqlite3_exec(s.db, "PRAGMA user_version = 99", NULL, NULL, NULL)
+	    == SQLITE_OK);
+	store_close(&s);
+	conf_defaults(&c);
+	snprintf(c.writer.database, sizeof(c.writer.database), "%.200s", dbpath);
+	CHECK(store_open(&s, &c.writer) == -1);
+	CHECK_HAS(s.err, "newer than this tern-writer");
+	store_close(&s);
+	conf_free(&c);
+}
+
+TEST(has_sample_head_and_chunk)
+{
+	struct store		s;
+	struct series_table	t;
+	struct series		*se;
+	int64_t			cursor = 0;
+
+	fresh();
+	open_store(&s);
+	series_table_init(&t);
+	se = mkseries(&t, &s, "d", "m");
+	put_run(&s, se->id, 1000, 10, 100);	/* 1000 .. 1990 */
+	CHECK_INT(store_has_sample(&s, se->id, 1000), 1);
+	CHECK_INT(store_has_sample(&s, se->id, 1500), 1);
+	CHECK_INT(store_has_sample(&s, se->id, 1505), 0);
+	CHECK_INT(store_has_sample(&s, se->id, 2000), 0);
+	CHECK_INT(store_has_sample(&s, se->id + 1, 1500), 0);
+	CHECK_INT(store_head_samples(&s), 100);
+	CHECK_INT(store_compact_step(&s, &cursor, 64), 1);
+	CHECK_INT(store_compact_step(&s, &cursor, 64), 0);
+	CHECK_INT(store_head_samples(&s), 0);
+	CHECK_INT(store_has_sample(&s, se->id, 1990), 1);
+	CHECK_INT(store_has_sample(&s, se->id, 1991), 0);
+	series_table_free(&t);
+	store_close(&s);
+}
+
+/* Head rows that overlap in time (a late backfill) compact into order. */
+TEST(compaction_merges_overlapping_rows)
+{
+	struct store		s;
+	struct series_table	t;
+	struct series		*se;
+	struct raw_reader	*r;
+	struct raw_result	res = { 0 };
+	char			err[256];
+	int64_t			cursor = 0;
+	long			n, i;
+	int			ok = 1;
+
+	fresh();
+	open_store(&s);
+	series_table_init(&t);
+	se = mkseries(&t, &s, "d", "m");
+	put_run(&s, se->id, 10000, 20, 50);	/* 10000, 10020, ... */
+	put_run(&s, se->id, 10010, 20, 50);	/* interleaved late */
+	CHECK_INT(store_compact_step(&s, &cursor, 64), 1);
+	r = raw_wrap(s.db, err, sizeof(err));
+	CHECK(r != NULL);
+	n = raw_read(r, se->id, INT64_MIN, INT64_MAX, 0, &res, err,
+	    sizeof(err));
+	CHECK_INT(n, 100);
+	for (i = 0; i < n; i++)
+		if (res.ts[i] != 10000 + i * 10 ||
+		    res.v[i] != (double)res.ts[i] / 1000.0)
+			ok = 0;
+	CHECK(ok);
+	raw_result_free(&res);
+	raw_close(r);
+	series_table_free(&t);
+	store_close(&s);
+}
+
+/*
+ * The newest-N read must not stop early when an older-starting chunk (a
+ * late one) still holds samples newer than what it has found.
+ */
+TEST(read_newest_n_with_late_chunk)
+{
+	struct store		s;
+	struct series_table	t;
+	struct series		*se;
+	struct raw_reader	*r;
+	struct raw_result	res = { 0 };
+	char			err[256];
+	int64_t			cursor = 0;
+	long			n;
+
+	fresh();
+	open_store(&s);
+	series_table_init(&t);
+	se = mkseries(&t, &s, "d", "m");
+	put_run(&s, se->id, 0, 100, 1000);	/* 0 .. 99900, step 100 */
+	CHECK_INT(store_compact_step(&s, &cursor, 64), 1);
+	put_run(&s, se->id, 100000, 100, 10);	/* 100000 .. 100900 head */
+	put_run(&s, se->id, 50, 1000, 100);	/* late: 50 .. 99050 */
+	r = raw_open(dbpath, err, sizeof(err));
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	n = raw_read(r, se->id, INT64_MIN, INT64_MAX, 25, &res, err,
+	    sizeof(err));
+	CHECK_INT(n, 25);
+	/* Newest 25 of the union: 10 from the head, then 99900, 99800, ...
+	 * and the late 99050 sits between 99000 and 99100. */
+	CHECK_INT(res.ts[24], 100900);
+	CHECK_INT(res.ts[15], 100000);
+	CHECK_INT(res.ts[14], 99900);
+	CHECK_INT(res.ts[0], 98600);	/* 99900..99100, 99050, 99000..98600 */
+	{
+		int	found = 0;
+		long	i;
+
+		for (i = 0; i < n; i++)
+			if (res.ts[i] == 99050)
+				found = 1;
+		CHECK(found);
+	}
+	/* Time-bounded read. */
+	n = raw_read(r, se->id, 99000, 99200, 0, &res, err, sizeof(err));
+	CHECK_INT(n, 4);	/* 99000, 99050, 99100, 99200 */
+	/* Empty and inverted ranges. */
+	CHECK_INT(raw_read(r, se->id, 200000, 300000, 0, &res, err,
+	    sizeof(err)), 0);
+	CHECK_INT(raw_read(r, se->id, 10, 5, 0, &res, err, sizeof(err)), 0);
+	CHECK_INT(raw_read(r, 999, INT64_MIN, INT64_MAX, 0, &res, err,
+	    sizeof(err)), 0);
+	raw_result_free(&res);
+	raw_close(r);
+	series_table_free(&t);
+	store_close(&s);
+}
+
+TEST(series_reload_and_last_ts)
+{
+	struct store		s;
+	struct series_table	t, t2;
+	struct series		*a, *b, *x;
+	struct raw_reader	*r;
+	char			err[128];
+
+	fresh();
+	open_store(&s);
+	series_table_init(&t);
+	a = mkseries(&t, &s, "dev", "cpu.busy_pct");
+	b = mkseries(&t, &s, "dev", "mem.used_bytes");
+	put_run(&s, a->id, 5000, 1000, 10);	/* last 14000 */
+	put_run(&s, b->id, 7000, 1000, 3);	/* last 9000 */
+	store_close(&s);
+
+	open_store(&s);
+	series_table_init(&t2);
+	CHECK(store_load_series(&s, &t2) == 0);
+	CHECK_INT(t2.n, 2);
+	x = series_by_id(&t2, a->id);
+	CHECK(x != NULL && x->last_ts == 14000);
+	CHECK(x != NULL && x->persisted == 1);
+	x = series_by_id(&t2, b->id);
+	CHECK(x != NULL && x->last_ts == 9000);
+	r = raw_wrap(s.db, err, sizeof(err));
+	CHECK_INT(raw_series_id(r, "dev", "mem.used_bytes", "", err,
+	    sizeof(err)), b->id);
+	CHECK_INT(raw_series_id(r, "dev", "nope", "", err, sizeof(err)), 0);
+	raw_close(r);
+	series_table_free(&t);
+	series_table_free(&t2);
+	store_close(&s);
+}
+
+TEST(gap_rows)
+{
+	struct store	s;
+	struct gap	g = { 100, 200, 42 };
+	sqlite3_stmt	*st;
+
+	fresh();
+	open_store(&s);
+	CHECK(store_begin(&s) == 0);
+	CHECK(store_put_gap(&s, "dev", &g, "producer queue full", 5) == 0);
+	CHECK(store_commit(&s) == 0);
+	CHECK(sqlite3_prepare_v2(s.db, "SELECT device, from_ts, to_ts, count "
+	    "FROM gap", -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), "dev");
+	CHECK_INT(sqlite3_column_int64(st, 3), 42);
+	sqlite3_finalize(st);
+	store_close(&s);
+}
+
+TEST(raw_open_missing_file)
+{
+	char	err[256];
+
+	CHECK(raw_open("/nonexistent/tern.db", err, sizeof(err)) == NULL);
+	CHECK_HAS(err, "/nonexistent/tern.db");
+}
+
+int
+main(void)
+{
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
+	RUN(migrations_and_pragmas);
+	RUN(newer_schema_is_refused);
+	RUN(has_sample_head_and_chunk);
+	RUN(compaction_merges_overlapping_rows);
+	RUN(read_newest_n_with_late_chunk);
+	RUN(series_reload_and_last_ts);
+	RUN(gap_rows);
+	RUN(raw_open_missing_file);
+	fresh();
+	rmdir(dir);
+	return UNIT_DONE();
+}

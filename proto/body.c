@@ -374,9 +374,8 @@ body_dec_free(struct body_dec *d)
 static int
 dec_reserve(void *arrp, size_t *cap, size_t need, size_t size)
 {
-	void	**arr = arrp;
-	void	 *np;
-	size_t	  ncap;
+	void	*arr, *np;
+	size_t	 ncap;
 
 	if (need <= *cap)
 		return 0;
@@ -385,9 +384,11 @@ dec_reserve(void *arrp, size_t *cap, size_t need, size_t size)
 		ncap = 16;
 	if (ncap > SIZE_MAX / size)
 		return -1;
-	if ((np = realloc(*arr, ncap * size)) == NULL)
+	/* arrp points at a typed pointer: copy it rather than pun it. */
+	memcpy(&arr, arrp, sizeof(arr));
+	if ((np = realloc(arr, ncap * size)) == NULL)
 		return -1;
-	*arr = np;
+	memcpy(arrp, &np, sizeof(np));
 	*cap = ncap;
 	return 0;
 }

@@ -34,8 +34,8 @@
 
 /*
  * Scratch arrays keep their capacity between decodes, which is what makes
- * the common case allocation-free.  One outlier (a 4 MiB body of points can
- * need 30 MiB of struct point) should not pin that much memory on a small
+ * the common case allocation-free.  One outlier (a 1 MiB body of points can
+ * need 8 MiB of struct point) should not pin that much memory on a small
  * board for the life of the process, so above this many bytes the scratch
  * is released at the start of the next decode.
  */
@@ -87,7 +87,7 @@ struct mp_tok {
 	uint32_t	 len;	/* str/bin/ext payload bytes; array/map count */
 	int8_t		 ext;	/* ext type */
 	const uint8_t	*data;	/* str/bin/ext payload */
-	uint64_t	 u;	/* bool, uint, int as two's complement, float bits */
+	uint64_t	 u;	/* bool, uint, int, float bits */
 };
 
 static uint64_t
@@ -262,8 +262,9 @@ mp_next(const uint8_t *p, size_t n, size_t *i, struct mp_tok *t,
 	case MP_MAP:
 		if ((uint64_t)t->len * 2 > n - o)
 			return body_fail(err, errlen, "map count %" PRIu32
-			    " at offset %zu needs %" PRIu64 " bytes, %zu remain",
-			    t->len, at, (uint64_t)t->len * 2, n - o);
+			    " at offset %zu needs %" PRIu64
+			    " bytes, %zu remain", t->len, at,
+			    (uint64_t)t->len * 2, n - o);
 		break;
 	default:
 		break;

@@ -33,11 +33,13 @@
 
 /*
  * The largest body a peer may send.  A SAMPLES frame of 10,000 points with
- * its series table is about 300 KiB; 4 MiB leaves room for an uploader BATCH
- * of 50,000 samples while keeping the worst case a reader must buffer per
- * peer small enough for a 512 MiB board running a dozen peers.
+ * its series table is about 300 KiB, and an uploader BATCH of 20,000
+ * samples fits.  The limit is also what a hostile peer can make a reader
+ * spend: msgpack-c keeps a 24-byte object per element, so a 1 MiB body of
+ * one-byte integers costs about 24 MiB while it is decoded.  4 MiB would
+ * make that 100 MiB, too much for a 512 MiB board.
  */
-#define FRAME_MAX_BODY	(4u * 1024 * 1024)
+#define FRAME_MAX_BODY	(1u * 1024 * 1024)
 
 enum frame_type {
 	/* control: 1..15, any role */

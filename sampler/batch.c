@@ -26,6 +26,7 @@ struct bser {
 	uint32_t	lab;		/* first entry in labs[] */
 	uint32_t	nlab;
 	uint32_t	hash;
+	uint32_t	slot;		/* in index[], for batch_reset */
 };
 
 struct batch {
@@ -78,8 +79,13 @@ batch_free(struct batch *b)
 void
 batch_reset(struct batch *b)
 {
+	size_t	i;
+
+	/* Clearing only the used slots keeps a reset proportional to the
+	 * batch, not to the 64 kB index. */
+	for (i = 0; i < b->nser; i++)
+		b->index[b->ser[i].slot] = 0;
 	b->strlen = b->nser = b->nlabs = b->npts = 0;
-	memset(b->index, 0, BATCH_INDEX_SLOTS * sizeof(*b->index));
 }
 
 size_t
@@ -223,6 +229,7 @@ series_get(struct batch *b, const char *name, size_t namelen,
 			goto fail;
 		b->nlabs += 2;
 	}
+	s->slot = slot;
 	b->index[slot] = (uint32_t)++b->nser;
 	return (int64_t)b->nser - 1;
 fail:

@@ -5,8 +5,9 @@
  * The GET blocks for at most the timeout given (connect included), which
  * the caller keeps short (source.h explains why that is acceptable).  The
  * handle is kept between rounds so that keep-alive connections and DNS
- * results are reused.  curl_global_init should be called once by main
- * before any source starts; if it was not, curl_easy_init does it.
+ * results are reused.  libcurl is dlopen'ed on first use, so main need
+ * not (and, to keep it unlinked, should not) call curl_global_init;
+ * curl_easy_init does it.
  */
 #ifndef TERN_FETCH_H
 #define TERN_FETCH_H
@@ -27,6 +28,8 @@ void		 fetch_free(struct fetch *);
 /*
  * GETs url.  On 0, *body (NUL-terminated, owned by f, valid until the
  * next call on f) and *len hold the response body of a 2xx answer.
+ * libcurl is loaded on the first call (see fetch.c); a machine without
+ * it gets -1 "cannot load libcurl".
  * Returns -1 with a reason for a transfer error, a timeout, a status that
  * is not 2xx, or a body over FETCH_MAX_BODY.
  */

@@ -38,7 +38,10 @@ source_init(struct source *src, const struct conf_source *conf,
 {
 	memset(src, 0, sizeof(*src));
 	src->conf = conf;
-	src->root = root && root[0] ? root : "/";
+	/* "/" becomes "": paths are built as root + "/proc/stat", and log
+	 * lines then read "/proc/stat", not "//proc/stat". */
+	src->root = root == NULL || strspn(root, "/") == strlen(root) ? "" :
+	    root;
 	if (conf->instance[0])
 		snprintf(src->id, sizeof(src->id), "%s/%s", conf->name,
 		    conf->instance);

@@ -72,7 +72,8 @@ struct source_ops {
 struct source {
 	const struct source_ops	*ops;
 	const struct conf_source *conf;	/* borrowed; outlives the source */
-	const char		*root;	/* borrowed: "/" or a fixture tree */
+	const char		*root;	/* borrowed: a fixture tree, or ""
+					   for the real "/" */
 	char			 id[100]; /* "cpu", "exec/backup": for logs */
 	void			*priv;	/* the source's own state */
 	int			 enabled;

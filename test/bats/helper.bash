@@ -117,3 +117,93 @@ wait_stat() {
 stat_is() {
 	[ "$(stat_of "$1")" = "$2" ]
 }
+
+# --- added for the crash, bad-frame, disk-full and tap scenarios ---
+
+# start_load NAME ARGS...: starts `ternctl load ARGS` in the background with
+# its stdout in $T/NAME.out and stderr in $T/NAME.err.  Sets LOAD_PID.
+start_load() {
+	local name=$1
+	shift
+	"$BIN/ternctl" -f "$CONF" load "$@" >"$T/$name.out" 2>"$T/$name.err" &
+	LOAD_PID=$!
+	PIDS+=("$LOAD_PID")
+}
+
+# load_field FILE KEY: one key=value field of a load summary line.
+load_field() {
+	tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k { print $2 }'
+}
+
+# stat_ge NAME MIN: true once counter NAME of the running writer is >= MIN.
+stat_ge() {
+	local v
+	v=$(stat_of "$1") || return 1
+	[ -n "$v" ] && [ "${v%.*}" -ge "$2" ]
+}
+
+# alive PID: true while PID runs (and is not a zombie).
+alive() {
+	kill -0 "$1" 2>/dev/null &&
+	    ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
+# wait_exit PID: waits (polling, up to $WAIT_S) until PID has exited, then
+# reaps it and returns its exit status; 124 if it is still running.
+wait_exit() {
+	local rc=0
+	if ! wait_for pid_gone "$1"; then
+		return 124
+	fi
+	wait "$1" || rc=$?
+	return $rc
+}
+pid_gone() {
+	! alive "$1"
+}
+
+# writer_unread_conns: how many of the writer's connections have bytes
+# waiting unread in the kernel (ss Recv-Q > 0): sent, so not acknowledged.
+writer_unread_conns() {
+	ss -xpn state established 2>/dev/null |
+	    awk -v pid="pid=$WRITER_PID," 'index($0, pid) && $2 > 0' | wc -l
+}
+writer_unread_ge() {
+	[ "$(writer_unread_conns)" -ge "$1" ]
+}
+
+# bad_values DEVICE T0: how many of DEVICE's stored samples differ from
+# what `ternctl load -D DEVICE -T T0` sent (see ctl/load.c: series s is the
+# label series="s", round k = (ts - T0) / 1000).  Also counts as bad a
+# sample whose timestamp is not on the 1 s grid.
+bad_values() {
+	"$BIN/ternctl" -f "$CONF" dump "$DB" | awk -F'\t' -v dev="$1" -v t0="$2" '
+	$2 == dev {
+		s = $4; gsub(/[^0-9]/, "", s)
+		k = ($5 - t0) / 1000
+		if (k != int(k)) { bad++; next }
+		v = 50 + 20 * sin((k + s) / 30.0)
+		x = v * 100; r = (x < 0) ? -int(-x + 0.5) : int(x + 0.5)
+		if (sprintf("%.17g", r / 100) != $6) bad++
+	}
+	END { print bad + 0 }'
+}
+
+# assert_no_sanitizer_report [FILE...]: no AddressSanitizer, LeakSanitizer
+# or UBSan report in the files (default: the writer's log).  A no-op in
+# effect for the normal build, the net under `make SANITIZE=1`.
+assert_no_sanitizer_report() {
+	local f
+	[ $# -gt 0 ] || set -- "$T/writer.log"
+	for f in "$@"; do
+		[ -e "$f" ] || continue
+		if grep -E -n 'ERROR: (Address|Leak)Sanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' "$f" >&2; then
+			fail "sanitizer report in $f"
+		fi
+	done
+}
+
+# rawpeer ARGS...: test/bats/rawpeer.py against this test's writer.
+rawpeer() {
+	python3 "$BATS_TEST_DIRNAME/rawpeer.py" "$SOCK" "$@"
+}

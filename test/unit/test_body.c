@@ -316,7 +316,8 @@ TEST(check_rejects)
 	    "1 remain");
 	CHECK_REJECTS("x'93 01 02'", "array count 3 at offset 0 exceeds");
 	CHECK_REJECTS("x'92 91 01'", "truncated at offset 3");
-	CHECK_REJECTS("x'01 02'", "1 trailing bytes after the body at offset 1");
+	CHECK_REJECTS("x'01 02'",
+	    "1 trailing bytes after the body at offset 1");
 	CHECK_REJECTS("{'a':1} x'00 00'", "2 trailing bytes");
 }
 
@@ -527,7 +528,8 @@ TEST(samples_rejects)
 	    "points[7]: ts is not an integer (str)");
 	SAMPLES_FAIL("{'series':[['a',[]]], 'points':[0,1.0,1]}",
 	    "points[0]: ts is not an integer (float)");
-	SAMPLES_FAIL("{'series':[['a',[]]], 'points':[0,9223372036854775808,1]}",
+	SAMPLES_FAIL("{'series':[['a',[]]], "
+	    "'points':[0,9223372036854775808,1]}",
 	    "points[0]: ts out of range for int64");
 	SAMPLES_FAIL("{'series':[['a',[]]], 'points':[0,1,'1']}",
 	    "points[0]: value is not a number (str)");
@@ -636,6 +638,43 @@ TEST(scratch_reuse)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/*
+ * A frame far above the usual size grows the scratch past what is kept;
+ * the next decode releases it and must still be right.
+ */
+TEST(scratch_trim)
+{
+	struct series_ref	 s = { PSTR("m"), 0, NULL };
+	struct samples_msg	 big = { 0 }, out;
+	struct point		*pt;
+	msgpack_sbuffer		 sb;
+	uint32_t		 i, n = 60000;	/* 1.4 MB of struct point */
+	int			 round;
+
+	if ((pt = calloc(n, sizeof(*pt))) == NULL)
+		abort();
+	for (i = 0; i < n; i++)
+		pt[i] = (struct point){ 0, i, i };
+	big.nseries = 1;
+	big.series = &s;
+	big.npoints = n;
+	big.points = pt;
+	msgpack_sbuffer_init(&sb);
+	CHECK_INT(body_encode_samples(&sb, &big), 0);
+	for (round = 0; round < 2; round++) {
+		CHECK_INT(body_decode_samples(dec, (const uint8_t *)sb.data,
+		    sb.size, &out, err, sizeof(err)), 0);
+		CHECK_INT(out.npoints, n);
+		CHECK_INT(out.points[n - 1].ts, n - 1);
+		CHECK_INT(samples("{'series':[['x',['a','b']]], "
+		    "'points':[0,1,2]}", &out), 0);
+		CHECK(pstr_eq(out.series[0].labels[0].v, "b"));
+		CHECK_INT(out.points[0].ts, 1);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	free(pt);
+}
+
 TEST(hello)
 {
 	struct hello_msg	in = { PSTR("producer"), PSTR("tern-sampler"),
@@ -740,7 +779,8 @@ TEST(small_messages)
 	    "missing required key \"reason\"");
 	DEC_FAIL(body_decode_ping, struct ping_msg, "{'t':nil}",
 	    "t is not an integer (nil)");
-	DEC_FAIL(body_decode_ping, struct ping_msg, "{'t':18446744073709551615}",
+	DEC_FAIL(body_decode_ping, struct ping_msg,
+	    "{'t':18446744073709551615}",
 	    "t out of range for int64");
 	DEC_FAIL(body_decode_fetch, struct fetch_msg, "{'max':4294967296}",
 	    "max out of range 0..4294967295");
@@ -928,7 +968,8 @@ TEST(to_json)
 	size_t	 len = 99;
 
 	CHECK_JSON("{'a':1, 'b':[-2, 1.5, nil, true, false], "
-	    "'s':'q\"\\\\\\n\\x01\\x7f\xc3\xa9\\xff\\xc3', 'bin':b'\\x00\\x01\\x02', "
+	    "'s':'q\"\\\\\\n\\x01\\x7f\xc3\xa9\\xff\\xc3', "
+	    "'bin':b'\\x00\\x01\\x02', "
 	    "3:f0.1, nil:'x', [1,'a']:2, b'k':{}, "
 	    "'nan':x'cb7ff8000000000000', 'inf':x'ca7f800000', "
 	    "'d':[0.1, 0.30000000000000004, 1e300, -0.0, 123456789012.5], "
@@ -946,7 +987,8 @@ TEST(to_json)
 	CHECK_JSON("'\\t\\x1f\\x08\\x0c\\r'", "\"\\t\\u001f\\b\\f\\r\"");
 	/* Overlong, surrogate and out-of-range sequences are invalid. */
 	CHECK_JSON("'\\xc0\\x80\\xed\\xa0\\x80\\xf4\\x90\\x80\\x80'",
-	    "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\"");
+	    "\"\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd"
+	    "\\ufffd\\ufffd\\ufffd\\ufffd\"");
 	CHECK_JSON("'\xf0\x9f\x90\xa6'", "\"\xf0\x9f\x90\xa6\"");
 	CHECK_JSON("[b'', b'a', b'ab', b'abc']",
 	    "[\"\",\"YQ==\",\"YWI=\",\"YWJj\"]");
@@ -997,6 +1039,7 @@ main(void)
 	RUN(samples_rejects);
 	RUN(truncated_bodies);
 	RUN(scratch_reuse);
+	RUN(scratch_trim);
 	RUN(hello);
 	RUN(small_messages);
 	RUN(stats);

@@ -305,7 +305,7 @@ static const struct {
 	{ "writer = { checkpoint_ms = \"2h\"; };\n", 1,
 	  "writer.checkpoint_ms: 2h is above the maximum 1h" },
 	{ "writer = { peer_out_bytes = \"1M\"; };\n", 1,
-	  "writer.peer_out_bytes: 1M is below the minimum 5M" },
+	  "writer.peer_out_bytes: 1M is below the minimum 2M" },
 	{ "writer = { journal_size_limit = \"2G\"; };\n", 1,
 	  "writer.journal_size_limit: 2G is above the maximum 1G" },
 	{ "writer = { flush_ms = 9223372036854775807L; };\n", 1,

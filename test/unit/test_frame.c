@@ -168,9 +168,9 @@ TEST(parse_rejects)
 	HEADER_FAILS(10, FRAME_PING, PROTO_VERSION, 0x01, FRAME_MAX_BODY,
 	    "unknown flags 0x01");
 	HEADER_FAILS(5000000, FRAME_SAMPLES, PROTO_VERSION, 0, FRAME_MAX_BODY,
-	    "frame length 5000000 exceeds limit 4194304");
+	    "frame length 5000000 exceeds limit 1048576");
 	HEADER_FAILS(0xffffffff, FRAME_SAMPLES, PROTO_VERSION, 0,
-	    FRAME_MAX_BODY, "frame length 4294967295 exceeds limit 4194304");
+	    FRAME_MAX_BODY, "frame length 4294967295 exceeds limit 1048576");
 	HEADER_FAILS(101, FRAME_SAMPLES, PROTO_VERSION, 0, 100,
 	    "frame length 101 exceeds limit 100");
 	/* The limit itself is allowed; the reader then waits for the body. */
@@ -310,8 +310,9 @@ wire(unsigned type, uint64_t seq)
 
 TEST(roundtrip_every_type)
 {
-	struct hello_msg	 hello = { PSTR("producer"), PSTR("tern-sampler"),
-				     77, PROTO_VERSION, PSTR("pi"), 99 }, h2;
+	struct hello_msg	 hello = { PSTR("producer"),
+				     PSTR("tern-sampler"), 77, PROTO_VERSION,
+				     PSTR("pi"), 99 }, h2;
 	struct error_msg	 em;
 	struct ping_msg		 ping = { -3 }, p2;
 	struct stat_kv		 kv = { PSTR("frames_in"), 42 };
@@ -320,8 +321,8 @@ TEST(roundtrip_every_type)
 	struct label		 lab = { PSTR("core"), PSTR("1") };
 	struct series_ref	 ser = { PSTR("cpu"), 1, &lab };
 	struct point		 pt[2] = { { 0, 1000, 1.5 }, { 0, 2000, 2.5 } };
-	struct samples_msg	 sm = { 0, PSTR("pi"), 1, &ser, 2, pt, 0, NULL },
-				 sm2;
+	struct samples_msg	 sm = { 0, PSTR("pi"), 1, &ser, 2, pt, 0,
+				     NULL }, sm2;
 	struct ack_msg		 ack = { 5, 2 }, a2;
 	struct fetch_msg	 fetch = { 5000 }, f2;
 	struct done_msg		 done = { 31 }, d2;

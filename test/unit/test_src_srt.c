@@ -200,6 +200,7 @@ TEST(srt_http_errors)
 	CHECK_INT(src.ops->read(&src, b, 1000, err, sizeof(err)), -1);
 	CHECK_HAS(err, "Invalid player key");
 	httpfix_stop(&h);
+	unlink(h.reqfile);
 	source_fini(&src);
 	/* A 404. */
 	if (httpfix_start(&h, 1, 404, "{}") == -1)
@@ -209,6 +210,7 @@ TEST(srt_http_errors)
 	CHECK_INT(src.ops->read(&src, b, 1000, err, sizeof(err)), -1);
 	CHECK_HAS(err, "HTTP status 404");
 	httpfix_stop(&h);
+	unlink(h.reqfile);
 	source_fini(&src);
 	/* Nobody listening. */
 	srt_setup(&src, &c, NULL, "http://127.0.0.1:1/stats/x", "");

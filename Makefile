@@ -33,14 +33,14 @@ PKGS	= sqlite3 libevent libconfig libcurl zlib libsystemd $(MSGPACK_PC)
 
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wpointer-arith -Wformat=2 -Wvla -Wcast-qual -Wwrite-strings \
-	  -Wno-unused-parameter
+	  -Wno-unused-parameter -Wno-missing-field-initializers
 ifeq ($(WERROR),1)
 WARN	+= -Werror
 endif
 
 CFLAGS	?= $(OPT) -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
-	  -Iproto -Iwriter -Isampler $(PKG_CFLAGS) -MMD -MP
+	  -Iproto -Iwriter -Isampler -Iuploader -Ireceiver $(PKG_CFLAGS) -MMD -MP
 LDLIBS	= $(PKG_LIBS) -lm
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 
@@ -55,6 +55,10 @@ WRITER_MAIN  = writer/writer.c
 WRITER_SRCS  = $(filter-out $(WRITER_MAIN),$(wildcard writer/*.c))
 SAMPLER_MAIN = sampler/sampler.c
 SAMPLER_SRCS = $(filter-out $(SAMPLER_MAIN),$(wildcard sampler/*.c))
+UPLOADER_MAIN = uploader/uploader.c
+UPLOADER_SRCS = $(filter-out $(UPLOADER_MAIN),$(wildcard uploader/*.c))
+RECEIVER_MAIN = receiver/receiver.c
+RECEIVER_SRCS = $(filter-out $(RECEIVER_MAIN),$(wildcard receiver/*.c))
 CTL_MAIN     = ctl/ternctl.c
 CTL_SRCS     = $(filter-out $(CTL_MAIN),$(wildcard ctl/*.c))
 UNIT_SRCS    = $(wildcard test/unit/test_*.c)
@@ -65,11 +69,15 @@ obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 LIBPROTO   = $(BUILD)/libproto.a
 LIBWRITER  = $(BUILD)/libwriter.a
 LIBSAMPLER = $(BUILD)/libsampler.a
+LIBUPLOADER = $(BUILD)/libuploader.a
+LIBRECEIVER = $(BUILD)/libreceiver.a
 LIBCTL     = $(BUILD)/libctl.a
-LIBS_ALL   = $(LIBWRITER) $(LIBSAMPLER) $(LIBCTL) $(LIBPROTO)
+LIBS_ALL   = $(LIBRECEIVER) $(LIBUPLOADER) $(LIBWRITER) $(LIBSAMPLER) \
+	     $(LIBCTL) $(LIBPROTO)
 
-PROGS	= $(BUILD)/tern-writer $(if $(wildcard $(SAMPLER_MAIN)),$(BUILD)/tern-sampler) \
-	  $(BUILD)/ternctl
+PROGS	= $(BUILD)/tern-writer $(BUILD)/tern-sampler $(BUILD)/ternctl \
+	  $(if $(wildcard $(UPLOADER_MAIN)),$(BUILD)/tern-uploader) \
+	  $(if $(wildcard $(RECEIVER_MAIN)),$(BUILD)/tern-receiver)
 UNITS	= $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRCS))
 BENCHES	= $(patsubst test/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
 
@@ -95,6 +103,9 @@ $(LIBPROTO): $(call obj,$(PROTO_SRCS))
 $(LIBWRITER): $(call obj,$(WRITER_SRCS))
 $(LIBSAMPLER): $(call obj,$(SAMPLER_SRCS))
 $(LIBCTL): $(call obj,$(CTL_SRCS))
+$(LIBUPLOADER): $(call obj,$(UPLOADER_SRCS))
+# The JSON tokenizer is shared with the sampler's srt source.
+$(LIBRECEIVER): $(call obj,$(RECEIVER_SRCS) sampler/json.c)
 $(BUILD)/lib%.a:
 	@mkdir -p $(dir $@)
 	rm -f $@
@@ -105,6 +116,10 @@ $(BUILD)/tern-writer: $(call obj,$(WRITER_MAIN)) $(LIBWRITER) $(LIBPROTO)
 $(BUILD)/tern-sampler: $(call obj,$(SAMPLER_MAIN)) $(LIBSAMPLER) $(LIBPROTO)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/ternctl: $(call obj,$(CTL_MAIN)) $(LIBCTL) $(LIBWRITER) $(LIBPROTO)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tern-uploader: $(call obj,$(UPLOADER_MAIN)) $(LIBUPLOADER) $(LIBPROTO)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/tern-receiver: $(call obj,$(RECEIVER_MAIN)) $(LIBRECEIVER) $(LIBWRITER) $(LIBPROTO)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/test/%: $(BUILD)/test/unit/%.o $(LIBS_ALL)

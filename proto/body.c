@@ -618,9 +618,48 @@ field_i64(const struct field *f, int required, int64_t *out,
 	return 0;
 }
 
+/* A boolean field; an absent optional one is 0. */
+static int
+field_bool(const struct field *f, int *out, char *err, size_t errlen)
+{
+	*out = 0;
+	if (f->val == NULL)
+		return 0;
+	if (f->val->type != MSGPACK_OBJECT_BOOLEAN)
+		return body_fail(err, errlen, "%s is not a boolean (%s)",
+		    f->key, obj_kind(f->val));
+	*out = f->val->via.boolean ? 1 : 0;
+	return 0;
+}
+
 /*
  * SAMPLES and BATCH.
  */
+
+/* agent: { hostname, address, os }, all optional strings. */
+static int
+dec_agent(const struct field *f, struct samples_msg *m, char *err,
+    size_t errlen)
+{
+	struct field	fs[] = { { "hostname", NULL }, { "address", NULL },
+			    { "os", NULL } };
+
+	if (f->val == NULL)
+		return 0;
+	if (f->val->type != MSGPACK_OBJECT_MAP)
+		return body_fail(err, errlen, "agent is not a map (%s)",
+		    obj_kind(f->val));
+	if (dec_fields(f->val, fs, 3, err, errlen) == -1 ||
+	    field_str(&fs[0], 0, BODY_MAX_NAME, &m->agent.hostname, err,
+	    errlen) == -1 ||
+	    field_str(&fs[1], 0, BODY_MAX_NAME, &m->agent.address, err,
+	    errlen) == -1 ||
+	    field_str(&fs[2], 0, BODY_MAX_NAME, &m->agent.os, err,
+	    errlen) == -1)
+		return -1;
+	m->has_agent = 1;
+	return 0;
+}
 
 /*
  * series: [[name, [k, v, k, v, ...]], ...].  All labels of the message go
@@ -840,13 +879,14 @@ body_decode_samples(struct body_dec *d, const uint8_t *p, size_t n,
 {
 	struct field	fs[] = { { "device", NULL }, { "series", NULL },
 			    { "points", NULL }, { "gaps", NULL },
-			    { "id", NULL } };
+			    { "id", NULL }, { "agent", NULL } };
 	msgpack_object	root;
 
 	memset(out, 0, sizeof(*out));
 	out->device = (struct pstr){ "", 0 };
 	if (dec_begin(d, p, n, &root, err, errlen) == -1 ||
-	    dec_fields(&root, fs, 5, err, errlen) == -1 ||
+	    dec_fields(&root, fs, 6, err, errlen) == -1 ||
+	    dec_agent(&fs[5], out, err, errlen) == -1 ||
 	    field_str(&fs[0], 0, BODY_MAX_NAME, &out->device, err,
 	    errlen) == -1 ||
 	    field_u64(&fs[4], 0, UINT64_MAX, &out->id, err, errlen) == -1)
@@ -946,14 +986,15 @@ int
 body_decode_fetch(struct body_dec *d, const uint8_t *p, size_t n,
     struct fetch_msg *out, char *err, size_t errlen)
 {
-	struct field	fs[] = { { "max", NULL } };
+	struct field	fs[] = { { "max", NULL }, { "backlog", NULL } };
 	msgpack_object	root;
 	uint64_t	max;
 
 	memset(out, 0, sizeof(*out));
 	if (dec_begin(d, p, n, &root, err, errlen) == -1 ||
-	    dec_fields(&root, fs, 1, err, errlen) == -1 ||
-	    field_u64(&fs[0], 1, UINT32_MAX, &max, err, errlen) == -1)
+	    dec_fields(&root, fs, 2, err, errlen) == -1 ||
+	    field_u64(&fs[0], 1, UINT32_MAX, &max, err, errlen) == -1 ||
+	    field_bool(&fs[1], &out->backlog, err, errlen) == -1)
 		return -1;
 	out->max = (uint32_t)max;
 	return 0;
@@ -963,13 +1004,17 @@ int
 body_decode_done(struct body_dec *d, const uint8_t *p, size_t n,
     struct done_msg *out, char *err, size_t errlen)
 {
-	struct field	fs[] = { { "id", NULL } };
+	struct field	fs[] = { { "id", NULL }, { "set_aside", NULL },
+			    { "reason", NULL } };
 	msgpack_object	root;
 
 	memset(out, 0, sizeof(*out));
 	if (dec_begin(d, p, n, &root, err, errlen) == -1 ||
-	    dec_fields(&root, fs, 1, err, errlen) == -1 ||
-	    field_u64(&fs[0], 1, UINT64_MAX, &out->id, err, errlen) == -1)
+	    dec_fields(&root, fs, 3, err, errlen) == -1 ||
+	    field_u64(&fs[0], 1, UINT64_MAX, &out->id, err, errlen) == -1 ||
+	    field_bool(&fs[1], &out->set_aside, err, errlen) == -1 ||
+	    field_str(&fs[2], 0, BODY_MAX_LABELVAL, &out->reason, err,
+	    errlen) == -1)
 		return -1;
 	return 0;
 }
@@ -1152,7 +1197,8 @@ body_encode_samples(msgpack_sbuffer *sb, const struct samples_msg *m)
 	if (enc_samples_valid(m) == -1)
 		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	rc |= msgpack_pack_map(&pk, 3 + (m->ngaps > 0) + (m->id != 0));
+	rc |= msgpack_pack_map(&pk, 3 + (m->ngaps > 0) + (m->id != 0) +
+	    (m->has_agent != 0));
 	rc |= enc_key(&pk, "device");
 	rc |= enc_pstr(&pk, m->device);
 
@@ -1192,6 +1238,16 @@ body_encode_samples(msgpack_sbuffer *sb, const struct samples_msg *m)
 	if (m->id != 0) {
 		rc |= enc_key(&pk, "id");
 		rc |= msgpack_pack_uint64(&pk, m->id);
+	}
+	if (m->has_agent) {
+		rc |= enc_key(&pk, "agent");
+		rc |= msgpack_pack_map(&pk, 3);
+		rc |= enc_key(&pk, "hostname");
+		rc |= enc_pstr(&pk, m->agent.hostname);
+		rc |= enc_key(&pk, "address");
+		rc |= enc_pstr(&pk, m->agent.address);
+		rc |= enc_key(&pk, "os");
+		rc |= enc_pstr(&pk, m->agent.os);
 	}
 	return enc_end(sb, start, rc);
 }
@@ -1277,9 +1333,11 @@ body_encode_fetch(msgpack_sbuffer *sb, const struct fetch_msg *m)
 	int		rc = 0;
 
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	rc |= msgpack_pack_map(&pk, 1);
+	rc |= msgpack_pack_map(&pk, 2);
 	rc |= enc_key(&pk, "max");
 	rc |= msgpack_pack_uint32(&pk, m->max);
+	rc |= enc_key(&pk, "backlog");
+	rc |= m->backlog ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
 	return enc_end(sb, start, rc);
 }
 
@@ -1290,10 +1348,18 @@ body_encode_done(msgpack_sbuffer *sb, const struct done_msg *m)
 	size_t		start = sb->size;
 	int		rc = 0;
 
+	if (m->reason.n > BODY_MAX_LABELVAL)
+		return -1;
 	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	rc |= msgpack_pack_map(&pk, 1);
+	rc |= msgpack_pack_map(&pk, m->set_aside ? 3 : 1);
 	rc |= enc_key(&pk, "id");
 	rc |= msgpack_pack_uint64(&pk, m->id);
+	if (m->set_aside) {
+		rc |= enc_key(&pk, "set_aside");
+		rc |= msgpack_pack_true(&pk);
+		rc |= enc_key(&pk, "reason");
+		rc |= enc_pstr(&pk, m->reason);
+	}
 	return enc_end(sb, start, rc);
 }
 

@@ -69,8 +69,17 @@ struct gap {
  *   { "device": str, "series": [[name, [k, v, k, v, ...]], ...],
  *     "points": [idx, ts, value, idx, ts, value, ...],
  *     "gaps": [[from_ts, to_ts, count], ...]  (optional),
+ *     "agent": { "hostname": str, "address": str, "os": str }  (optional),
  *     "id": uint  (BATCH only) }
  */
+/* Who a device says it is (seed 000's agent payload): kept in the
+ * writer's device registry.  All empty when absent. */
+struct agent_info {
+	struct pstr	hostname;
+	struct pstr	address;
+	struct pstr	os;
+};
+
 struct samples_msg {
 	uint64_t		 id;
 	struct pstr		 device;
@@ -80,6 +89,8 @@ struct samples_msg {
 	struct point		*points;
 	uint32_t		 ngaps;
 	struct gap		*gaps;
+	int			 has_agent;
+	struct agent_info	 agent;
 };
 
 /* HELLO { role, name, pid, version, device, epoch } */
@@ -109,12 +120,24 @@ struct ping_msg {
 	int64_t		t;
 };
 
-/* FETCH { max } / DONE { id } */
+/*
+ * FETCH { max, backlog }: ask for a BATCH of at most max samples; backlog
+ * true asks for the oldest pending samples, false (default) for the newest
+ * (live first).  The writer answers when it has something to send.
+ */
 struct fetch_msg {
 	uint32_t	max;
+	int		backlog;
 };
+/*
+ * DONE { id, set_aside, reason }: the receiver accepted BATCH id (2xx), or,
+ * with set_aside true, rejected it for good (a 4xx other than 408/429):
+ * the writer keeps those samples aside, counted, and moves on.
+ */
 struct done_msg {
 	uint64_t	id;
+	int		set_aside;
+	struct pstr	reason;
 };
 
 /* LOGLEVEL { level }: syslog priority LOG_ERR..LOG_DEBUG */

@@ -738,8 +738,8 @@ TEST(small_messages)
 	struct ack_msg		ack = { UINT64_MAX, 12 }, ack2;
 	struct error_msg	em;
 	struct ping_msg		ping = { INT64_MIN }, ping2;
-	struct fetch_msg	fetch = { UINT32_MAX }, fetch2;
-	struct done_msg		done = { 77 }, done2;
+	struct fetch_msg	fetch = { UINT32_MAX, 1 }, fetch2;
+	struct done_msg		done = { 77, 1, { "bad schema", 10 } }, done2;
 	struct loglevel_msg	ll = { LOG_DEBUG }, ll2;
 
 	msgpack_sbuffer_init(&sb);
@@ -760,8 +760,11 @@ TEST(small_messages)
 	CHECK(ping2.t == INT64_MIN);
 	RT(body_encode_fetch, body_decode_fetch, &fetch, &fetch2);
 	CHECK(fetch2.max == UINT32_MAX);
+	CHECK_INT(fetch2.backlog, 1);
 	RT(body_encode_done, body_decode_done, &done, &done2);
 	CHECK_INT(done2.id, 77);
+	CHECK_INT(done2.set_aside, 1);
+	CHECK(pstr_eq(done2.reason, "bad schema"));
 	RT(body_encode_loglevel, body_decode_loglevel, &ll, &ll2);
 	CHECK_INT(ll2.level, LOG_DEBUG);
 #undef RT

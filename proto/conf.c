@@ -82,6 +82,7 @@ static void	default_device(char *, size_t);
 static void	default_socket(char *, size_t);
 static void	default_database(char *, size_t);
 static int	sync_by_name(const char *);
+static int	format_by_name(const char *);
 
 static const struct conf_key conf_keys[] = {
 	{ .path = "device.id", .type = CT_STR, .min = 1,
@@ -138,6 +139,76 @@ static const struct conf_key conf_keys[] = {
 	  .def = MIB(4), .min = KIB(64), .max = GIB(1),
 	  C(sampler.queue_bytes) },
 	{ .path = "sampler.metrics", .type = CT_SOURCES, C(sampler) },
+
+	{ .path = "uploader.enabled", .type = CT_BOOL, .def = 0,
+	  C(uploader.enabled) },
+	{ .path = "uploader.url", .type = CT_STR, .sdef = "",
+	  C(uploader.url) },
+	{ .path = "uploader.format", .type = CT_ENUM, .sdef = "msgpack",
+	  .by_name = format_by_name, .names = "msgpack or json",
+	  C(uploader.format) },
+	{ .path = "uploader.token_file", .type = CT_PATH, .sdef = "",
+	  C(uploader.token_file) },
+	{ .path = "uploader.ca_file", .type = CT_PATH, .sdef = "",
+	  C(uploader.ca_file) },
+	{ .path = "uploader.tls_verify", .type = CT_BOOL, .def = 1,
+	  C(uploader.tls_verify) },
+	{ .path = "uploader.gzip", .type = CT_BOOL, .def = 1,
+	  C(uploader.gzip) },
+	{ .path = "uploader.connect_timeout", .type = CT_DURATION, .unit = 1000,
+	  .def = SECONDS(10), .min = 100, .max = MINUTES(5),
+	  C(uploader.connect_timeout_ms) },
+	{ .path = "uploader.timeout", .type = CT_DURATION, .unit = 1000,
+	  .def = SECONDS(60), .min = SECONDS(1), .max = HOURS(1),
+	  C(uploader.timeout_ms) },
+	/* A mobile uplink that moves less than 100 B/s for 30 s is dead. */
+	{ .path = "uploader.low_speed_limit", .type = CT_INT,
+	  .def = 100, .min = 0, .max = 1000000000, C(uploader.low_speed_limit) },
+	{ .path = "uploader.low_speed_time", .type = CT_DURATION, .unit = 1000,
+	  .def = SECONDS(30), .min = SECONDS(1), .max = HOURS(1),
+	  C(uploader.low_speed_time_ms) },
+	/* 5000 samples gzip to a few tens of KiB: one round trip each. */
+	{ .path = "uploader.batch_samples", .type = CT_INT,
+	  .def = 5000, .min = 1, .max = 20000, C(uploader.batch_samples) },
+	{ .path = "uploader.backlog_rate", .type = CT_INT,
+	  .def = 20000, .min = 1, .max = 10000000, C(uploader.backlog_rate) },
+	{ .path = "uploader.retry_min", .type = CT_DURATION, .unit = 1000,
+	  .def = SECONDS(1), .min = 10, .max = HOURS(1),
+	  C(uploader.retry_min_ms) },
+	{ .path = "uploader.retry_max", .type = CT_DURATION, .unit = 1000,
+	  .def = MINUTES(5), .min = 100, .max = DAYS(1),
+	  C(uploader.retry_max_ms) },
+
+	{ .path = "receiver.listen", .type = CT_STR, .sdef = "127.0.0.1",
+	  C(receiver.listen) },
+	/* seed 002's PORT default */
+	{ .path = "receiver.port", .type = CT_INT, .def = 8080, .min = 1,
+	  .max = 65535, C(receiver.port) },
+	{ .path = "receiver.tokens_file", .type = CT_PATH, .sdef = "",
+	  C(receiver.tokens_file) },
+	{ .path = "receiver.allow_unauthenticated", .type = CT_BOOL, .def = 0,
+	  C(receiver.allow_unauthenticated) },
+	/* 20,000 samples of JSON are about 2 MiB; gzip makes it far less. */
+	{ .path = "receiver.max_body_bytes", .type = CT_BYTES,
+	  .def = MIB(8), .min = KIB(1), .max = GIB(1),
+	  C(receiver.max_body_bytes) },
+	{ .path = "receiver.max_header_bytes", .type = CT_BYTES,
+	  .def = KIB(16), .min = KIB(1), .max = MIB(1),
+	  C(receiver.max_header_bytes) },
+	{ .path = "receiver.max_connections", .type = CT_INT,
+	  .def = 256, .min = 1, .max = 100000, C(receiver.max_connections) },
+	{ .path = "receiver.header_timeout", .type = CT_DURATION, .unit = 1000,
+	  .def = SECONDS(10), .min = 100, .max = MINUTES(10),
+	  C(receiver.header_timeout_ms) },
+	{ .path = "receiver.body_timeout", .type = CT_DURATION, .unit = 1000,
+	  .def = SECONDS(60), .min = 100, .max = HOURS(1),
+	  C(receiver.body_timeout_ms) },
+	{ .path = "receiver.rate_limit", .type = CT_INT,
+	  .def = 200000, .min = 0, .max = 100000000, C(receiver.rate_limit) },
+	{ .path = "receiver.rate_burst", .type = CT_INT,
+	  .def = 400000, .min = 1, .max = 1000000000, C(receiver.rate_burst) },
+	{ .path = "receiver.database", .type = CT_PATH, .sdef = "",
+	  C(receiver.database) },
 };
 
 /* The keys of one sampler.metrics entry, relative to the entry. */
@@ -315,6 +386,16 @@ sync_by_name(const char *name)
 	for (i = 0; i < NKEYS(names); i++)
 		if (strcmp(name, names[i]) == 0)
 			return (int)i;
+	return -1;
+}
+
+static int
+format_by_name(const char *name)
+{
+	if (strcmp(name, "msgpack") == 0)
+		return CONF_FORMAT_MSGPACK;
+	if (strcmp(name, "json") == 0)
+		return CONF_FORMAT_JSON;
 	return -1;
 }
 
@@ -946,7 +1027,9 @@ check_paths(struct load *L, const struct conf *c)
 	const char		*field;
 
 	for (k = conf_keys; k < conf_keys + NKEYS(conf_keys); k++) {
-		if (k->type != CT_PATH)
+		/* Only the paths with a computed default can come out empty
+		 * by accident; an empty optional path means "none". */
+		if (k->type != CT_PATH || k->dyndef == NULL)
 			continue;
 		field = (const char *)c + k->off;
 		if (field[0] == '\0')

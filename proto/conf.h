@@ -69,12 +69,52 @@ struct conf_sampler {
 	struct conf_source	*sources;	/* nsources entries, owned */
 };
 
+/* Body formats the uploader can speak. */
+enum conf_format {
+	CONF_FORMAT_MSGPACK = 0,	/* tern's own: POST /api/v1/ingest */
+	CONF_FORMAT_JSON = 1,		/* seed 003's: POST /api/metrics */
+};
+
+struct conf_uploader {
+	int		enabled;
+	char		url[1024];		/* http(s)://host:port/path */
+	int		format;			/* enum conf_format */
+	char		token_file[CONF_PATH_MAX];	/* "" = no token */
+	char		ca_file[CONF_PATH_MAX];		/* "" = system CAs */
+	int		tls_verify;
+	int		gzip;
+	int64_t		connect_timeout_ms;
+	int64_t		timeout_ms;		/* whole request */
+	uint32_t	low_speed_limit;	/* bytes/s ... */
+	int64_t		low_speed_time_ms;	/* ... for this long: abort */
+	uint32_t	batch_samples;		/* samples per POST */
+	uint32_t	backlog_rate;		/* backlog samples/s after outage */
+	int64_t		retry_min_ms, retry_max_ms;
+};
+
+struct conf_receiver {
+	char		listen[256];		/* address to bind */
+	uint32_t	port;
+	char		tokens_file[CONF_PATH_MAX];	/* device sha256 lines */
+	int		allow_unauthenticated;	/* trusted LAN only */
+	uint64_t	max_body_bytes;
+	uint64_t	max_header_bytes;
+	uint32_t	max_connections;
+	int64_t		header_timeout_ms;	/* whole header, from accept */
+	int64_t		body_timeout_ms;	/* whole body, from headers */
+	uint32_t	rate_limit;		/* samples/s per device; 0 none */
+	uint32_t	rate_burst;		/* samples */
+	char		database[CONF_PATH_MAX];	/* "" = writer.database */
+};
+
 struct conf {
 	char			path[CONF_PATH_MAX];	/* "" when defaults */
 	char			device[64];	/* device.id */
 	int			log_level;	/* syslog priority */
 	struct conf_writer	writer;
 	struct conf_sampler	sampler;
+	struct conf_uploader	uploader;
+	struct conf_receiver	receiver;
 };
 
 /*

@@ -615,7 +615,8 @@ key_set(struct load *L, const struct conf_key *k, void *base,
 		if (len >= k->size)
 			return load_err(L, s, "%s: longer than %zu bytes",
 			    path, k->size - 1);
-		if (len == 0 && (k->type == CT_PATH || k->min > 0))
+		if (len == 0 && ((k->type == CT_PATH && k->dyndef != NULL) ||
+		    k->min > 0))
 			return load_err(L, s, "%s: must not be empty", path);
 		memcpy(field, str, len + 1);
 		return 0;

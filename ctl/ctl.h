@@ -16,5 +16,6 @@ int	ctl_tap(struct ctl *, int argc, char **argv);
 int	ctl_load(struct ctl *, int argc, char **argv);
 int	ctl_dump(struct ctl *, int argc, char **argv);
 int	ctl_status(struct ctl *, int argc, char **argv);
+int	ctl_fetch(struct ctl *, int argc, char **argv);
 
 #endif

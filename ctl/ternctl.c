@@ -5,6 +5,7 @@
  *   ternctl [-f conf] load [options] [SOCKET]
  *   ternctl [-f conf] dump [-s SERIES_ID] [DB]
  *   ternctl [-f conf] status [SOCKET]
+ *   ternctl [-f conf] fetch [-m MAX] [-b] [-k] [-s REASON] [SOCKET]
  *   ternctl [-f conf] check
  *
  * SOCKET and DB default to the configuration's writer.socket and
@@ -20,12 +21,13 @@
 #include "log.h"
 
 #define USAGE \
-	"ternctl [-dv] [-f conf] tap|load|dump|status|check [args]\n" \
+	"ternctl [-dv] [-f conf] tap|load|dump|status|fetch|check [args]\n" \
 	"  tap [-t TYPE,...] [-s SERIES] [-c COUNT] [SOCKET]\n" \
 	"  load [-r RATE] [-s SERIES] [-b BATCH] [-d SECONDS] [-n SAMPLES]\n" \
 	"       [-D DEVICE] [-N NAME] [-i STEP_MS] [-T T0_MS] [-q BYTES] [SOCKET]\n" \
 	"  dump [-s SERIES_ID] [DB]\n" \
 	"  status [SOCKET]\n" \
+	"  fetch [-m MAX] [-b] [-k] [-s REASON] [SOCKET]\n" \
 	"  check"
 
 static const struct {
@@ -36,6 +38,7 @@ static const struct {
 	{ "load", ctl_load },
 	{ "dump", ctl_dump },
 	{ "status", ctl_status },
+	{ "fetch", ctl_fetch },
 };
 
 int

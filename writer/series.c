@@ -322,3 +322,53 @@ series_by_id(const struct series_table *t, int64_t id)
 		return NULL;
 	return t->byid[id];
 }
+
+int
+series_labels_parse(const char *text, struct label *out, size_t max,
+    char *buf, size_t buflen)
+{
+	const char	*p = text;
+	size_t		 n = 0, o = 0;
+	char		*k, *v;
+
+	while (*p != '\0') {
+		if (n == max)
+			return -1;
+		k = buf + o;
+		while (*p != '\0' && *p != '=') {
+			if (o + 1 >= buflen)
+				return -1;
+			buf[o++] = *p++;
+		}
+		if (p[0] != '=' || p[1] != '"' || o + 1 >= buflen)
+			return -1;
+		buf[o++] = '\0';
+		p += 2;
+		v = buf + o;
+		while (*p != '"') {
+			if (*p == '\0' || o + 1 >= buflen)
+				return -1;
+			if (*p == '\\') {
+				p++;
+				if (*p == 'n')
+					buf[o++] = '\n';
+				else if (*p == '\\' || *p == '"')
+					buf[o++] = *p;
+				else
+					return -1;
+				p++;
+			} else
+				buf[o++] = *p++;
+		}
+		buf[o++] = '\0';
+		p++;
+		out[n].k = (struct pstr){ k, (uint32_t)strlen(k) };
+		out[n].v = (struct pstr){ v, (uint32_t)(buf + o - 1 - v) };
+		n++;
+		if (*p == ',')
+			p++;
+		else if (*p != '\0')
+			return -1;
+	}
+	return (int)n;
+}

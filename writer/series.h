@@ -32,6 +32,9 @@ struct series {
 	const char	*labels;
 	/* Scratch for the writer's flush: samples of this series pending. */
 	uint32_t	 npend, pend_off;
+	/* Scratch for upload.c: index in the batch being built, valid when
+	 * up_gen equals that batch's generation. */
+	uint32_t	 up_gen, up_idx;
 	size_t		 keylen;
 	char		 key[];		/* device\0name\0labels\0 */
 };
@@ -74,5 +77,13 @@ struct series	*series_by_id(const struct series_table *, int64_t id);
  */
 int		 series_labels_text(const struct series_ref *ref, char *out,
 		    size_t outlen, char *err, size_t errlen);
+
+/*
+ * Splits canonical labels text back into pairs: keys and unescaped values
+ * are copied NUL-terminated into buf, and out[i] points into it.  Returns
+ * the number of labels, or -1 if text is malformed or does not fit.
+ */
+int		 series_labels_parse(const char *text, struct label *out,
+		    size_t max, char *buf, size_t buflen);
 
 #endif

@@ -92,9 +92,36 @@ static const char *const migrations[] = {
 	"  count INTEGER NOT NULL,"
 	"  reason TEXT NOT NULL,"
 	"  recorded_ms INTEGER NOT NULL);",
+
+	/*
+	 * 1 -> 2: the upload cursor and the device registry.  A head row's
+	 * `up` says whether its samples reached the receiver: 0 pending, 1
+	 * uploaded, 2 set aside (the receiver refused them for good).  The
+	 * partial index holds only pending rows, so it is tiny when the link
+	 * is up and is the backlog's queue when it is down; compaction leaves
+	 * pending rows in the head while an uploader is configured.
+	 */
+	"ALTER TABLE head ADD COLUMN up INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX head_pending ON head (id) WHERE up = 0;"
+	"CREATE TABLE devices ("
+	"  id TEXT PRIMARY KEY,"		/* the device id */
+	"  hostname TEXT NOT NULL DEFAULT '',"
+	"  address TEXT NOT NULL DEFAULT '',"
+	"  os TEXT NOT NULL DEFAULT '',"
+	"  first_seen_ms INTEGER NOT NULL,"
+	"  last_seen_ms INTEGER NOT NULL,"
+	"  last_batch_ms INTEGER NOT NULL);"
+	"CREATE TABLE setaside ("
+	"  id INTEGER PRIMARY KEY,"
+	"  batch INTEGER NOT NULL,"		/* the writer's BATCH id */
+	"  samples INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  recorded_ms INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
+_Static_assert(NMIGRATIONS == STORE_SCHEMA_VERSION,
+    "STORE_SCHEMA_VERSION must count the migrations");
 
 /* SQLite waits this long for a lock held by a reader's checkpoint or a
  * backup before failing; readers never block the writer in WAL mode, so
@@ -275,13 +302,32 @@ store_open(struct store *s, const struct conf_writer *c)
 	    prepare(s, &s->find_chunk, "SELECT data FROM chunk WHERE series = "
 	    "?1 AND t1 >= ?2 AND t0 <= ?2") == -1 ||
 	    prepare(s, &s->head_next_series, "SELECT DISTINCT series FROM head "
-	    "WHERE series > ? ORDER BY series LIMIT ?") == -1 ||
+	    "WHERE series > ?1 AND (?3 = 0 OR up != 0) ORDER BY series "
+	    "LIMIT ?2") == -1 ||
 	    prepare(s, &s->head_rows, "SELECT id, data FROM head WHERE series "
-	    "= ? ORDER BY t1") == -1 ||
-	    prepare(s, &s->head_del, "DELETE FROM head WHERE series = ? AND "
-	    "id <= ?") == -1 ||
-	    prepare(s, &s->head_count, "SELECT coalesce(sum(n), 0) FROM head")
-	    == -1)
+	    "= ?1 AND (?2 = 0 OR up != 0) ORDER BY t1") == -1 ||
+	    prepare(s, &s->head_del, "DELETE FROM head WHERE series = ?1 AND "
+	    "id <= ?2 AND (?3 = 0 OR up != 0)") == -1 ||
+	    prepare(s, &s->head_count, "SELECT coalesce(sum(n), 0) FROM head "
+	    "WHERE ?1 = 0 OR up != 0") == -1 ||
+	    prepare(s, &s->pending_new, "SELECT id, series, n, data FROM head "
+	    "WHERE up = 0 ORDER BY id DESC") == -1 ||
+	    prepare(s, &s->pending_old, "SELECT id, series, n, data FROM head "
+	    "WHERE up = 0 ORDER BY id") == -1 ||
+	    prepare(s, &s->pending_count, "SELECT count(*), coalesce(sum(n), 0), "
+	    "coalesce(min(t0), 0) FROM head WHERE up = 0") == -1 ||
+	    prepare(s, &s->mark_up, "UPDATE head SET up = ?2 WHERE id = ?1 AND "
+	    "up = 0") == -1 ||
+	    prepare(s, &s->ins_setaside, "INSERT INTO setaside (batch, samples, "
+	    "reason, recorded_ms) VALUES (?, ?, ?, ?)") == -1 ||
+	    prepare(s, &s->upsert_device, "INSERT INTO devices (id, hostname, "
+	    "address, os, first_seen_ms, last_seen_ms, last_batch_ms) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5) ON CONFLICT (id) DO UPDATE SET "
+	    "hostname = CASE WHEN ?6 THEN excluded.hostname ELSE hostname END, "
+	    "address = CASE WHEN ?6 THEN excluded.address ELSE address END, "
+	    "os = CASE WHEN ?6 THEN excluded.os ELSE os END, "
+	    "last_seen_ms = excluded.last_seen_ms, "
+	    "last_batch_ms = excluded.last_batch_ms") == -1)
 		return -1;
 	return 0;
 }
@@ -293,7 +339,9 @@ store_close(struct store *s)
 		&s->begin, &s->commit, &s->rollback, &s->ins_series,
 		&s->ins_head, &s->ins_chunk, &s->ins_gap, &s->find_head,
 		&s->find_chunk, &s->head_next_series, &s->head_rows,
-		&s->head_del, &s->head_count,
+		&s->head_del, &s->head_count, &s->pending_new, &s->pending_old,
+		&s->pending_count, &s->mark_up, &s->ins_setaside,
+		&s->upsert_device,
 	};
 	size_t		  i;
 
@@ -554,6 +602,7 @@ store_head_samples(struct store *s)
 {
 	int64_t	n = 0;
 
+	sqlite3_bind_int(s->head_count, 1, s->upload_gate);
 	if (sqlite3_step(s->head_count) == SQLITE_ROW)
 		n = sqlite3_column_int64(s->head_count, 0);
 	sqlite3_reset(s->head_count);
@@ -594,6 +643,7 @@ compact_series(struct store *s, int64_t series)
 	char		 why[128];
 
 	sqlite3_bind_int64(st, 1, series);
+	sqlite3_bind_int(st, 2, s->upload_gate);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const uint8_t	*p = sqlite3_column_blob(st, 1);
 		size_t		 len = (size_t)sqlite3_column_bytes(st, 1);
@@ -637,6 +687,7 @@ compact_series(struct store *s, int64_t series)
 		return -1;
 	sqlite3_bind_int64(s->head_del, 1, series);
 	sqlite3_bind_int64(s->head_del, 2, maxid);
+	sqlite3_bind_int(s->head_del, 3, s->upload_gate);
 	return step_done(s, s->head_del, "compaction delete");
 }
 
@@ -650,6 +701,7 @@ store_compact_step(struct store *s, int64_t *cursor, int max_series)
 		max_series = (int)(sizeof(ids) / sizeof(ids[0]));
 	sqlite3_bind_int64(s->head_next_series, 1, *cursor);
 	sqlite3_bind_int(s->head_next_series, 2, max_series);
+	sqlite3_bind_int(s->head_next_series, 3, s->upload_gate);
 	while ((rc = sqlite3_step(s->head_next_series)) == SQLITE_ROW)
 		ids[n++] = sqlite3_column_int64(s->head_next_series, 0);
 	sqlite3_reset(s->head_next_series);
@@ -706,4 +758,63 @@ store_wal_bytes(const struct store *s)
 
 	snprintf(wal, sizeof(wal), "%s-wal", s->path);
 	return file_bytes(wal);
+}
+
+int
+store_mark_uploaded(struct store *s, const int64_t *rows, size_t n, int up)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(s->mark_up, 1, rows[i]);
+		sqlite3_bind_int(s->mark_up, 2, up);
+		if (step_done(s, s->mark_up, "mark uploaded") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_put_setaside(struct store *s, uint64_t batch, uint64_t samples,
+    const char *reason, int64_t now_ms)
+{
+	sqlite3_stmt	*st = s->ins_setaside;
+
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)batch);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)samples);
+	sqlite3_bind_text(st, 3, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_ms);
+	return step_done(s, st, "insert setaside");
+}
+
+int
+store_put_device(struct store *s, const char *id, const char *hostname,
+    const char *address, const char *os, int has_agent, int64_t now_ms)
+{
+	sqlite3_stmt	*st = s->upsert_device;
+
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, hostname, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, os, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, now_ms);
+	sqlite3_bind_int(st, 6, has_agent);
+	return step_done(s, st, "upsert device");
+}
+
+int
+store_pending(struct store *s, int64_t *rows, int64_t *samples,
+    int64_t *oldest_ts)
+{
+	int	rc;
+
+	*rows = *samples = *oldest_ts = 0;
+	rc = sqlite3_step(s->pending_count);
+	if (rc == SQLITE_ROW) {
+		*rows = sqlite3_column_int64(s->pending_count, 0);
+		*samples = sqlite3_column_int64(s->pending_count, 1);
+		*oldest_ts = sqlite3_column_int64(s->pending_count, 2);
+	}
+	sqlite3_reset(s->pending_count);
+	return rc == SQLITE_ROW ? 0 : fail(s, "pending count");
 }

@@ -21,7 +21,7 @@
 #include "series.h"
 
 /* The schema version this binary migrates to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 struct store {
 	sqlite3		*db;
@@ -36,6 +36,12 @@ struct store {
 	sqlite3_stmt	*find_head, *find_chunk;
 	sqlite3_stmt	*head_next_series, *head_rows, *head_del;
 	sqlite3_stmt	*head_count;
+	sqlite3_stmt	*pending_new, *pending_old, *pending_count, *mark_up;
+	sqlite3_stmt	*ins_setaside, *upsert_device;
+
+	/* 1 while an uploader is configured: compaction then leaves head rows
+	 * that are not yet uploaded where the uploader finds them. */
+	int		 upload_gate;
 
 	/* Scratch buffers reused by compaction and lookups. */
 	int64_t		*ts;
@@ -88,6 +94,26 @@ int64_t	store_head_samples(struct store *);
  * number of series compacted (0: the pass is complete), or -1.
  */
 int	store_compact_step(struct store *, int64_t *cursor, int max_series);
+
+/*
+ * Upload state of head rows (inside a transaction): up is 1 uploaded or
+ * 2 set aside; rows already marked are left alone.
+ */
+int	store_mark_uploaded(struct store *, const int64_t *rows, size_t n,
+	    int up);
+int	store_put_setaside(struct store *, uint64_t batch, uint64_t samples,
+	    const char *reason, int64_t now_ms);
+
+/*
+ * Registers or refreshes a device (inside a transaction).  The agent's
+ * hostname, address and os replace the stored ones only when has_agent.
+ */
+int	store_put_device(struct store *, const char *id, const char *hostname,
+	    const char *address, const char *os, int has_agent, int64_t now_ms);
+
+/* Pending (not uploaded) head rows, their samples and oldest timestamp. */
+int	store_pending(struct store *, int64_t *rows, int64_t *samples,
+	    int64_t *oldest_ts);
 
 /*
  * Runs a WAL checkpoint: SQLITE_CHECKPOINT_PASSIVE when readers must not

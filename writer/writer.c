@@ -42,6 +42,7 @@
 #include "peer.h"
 #include "series.h"
 #include "store.h"
+#include "upload.h"
 
 #define USAGE	"tern-writer [-dnv] [-f file]"
 
@@ -90,6 +91,15 @@ struct gap_rec {
 	struct gap	g;
 };
 
+/* A device seen in the held batch, for the device registry. */
+struct dev_rec {
+	char	id[BODY_MAX_NAME + 1];
+	int	has_agent;
+	char	hostname[BODY_MAX_NAME + 1];
+	char	address[BODY_MAX_NAME + 1];
+	char	os[BODY_MAX_NAME + 1];
+};
+
 struct writer {
 	struct event_base	*base;
 	struct conf		 conf;
@@ -110,6 +120,9 @@ struct writer {
 	size_t			 npend, pendcap;
 	struct gap_rec		*gaps;
 	size_t			 ngaps, gapcap;
+	struct dev_rec		*devs;
+	size_t			 ndevs, devcap;
+	struct upload		*up;
 	TAILQ_HEAD(, prod)	 waiting;	/* producers owed an ACK */
 	TAILQ_HEAD(, prod)	 taps;
 	size_t			 ntaps;
@@ -498,7 +511,7 @@ flush(struct writer *w)
 
 	if (w->flush_ev != NULL)
 		evtimer_del(w->flush_ev);
-	if (w->npend == 0 && w->ngaps == 0) {
+	if (w->npend == 0 && w->ngaps == 0 && w->ndevs == 0) {
 		ack_waiting(w);
 		return 0;
 	}
@@ -549,6 +562,13 @@ flush(struct writer *w)
 		if (store_put_gap(&w->store, w->gaps[i].device, &w->gaps[i].g,
 		    "producer queue full", now_ms()) == -1)
 			goto fail;
+	for (i = 0; i < w->ndevs; i++) {
+		struct dev_rec	*d = &w->devs[i];
+
+		if (store_put_device(&w->store, d->id, d->hostname, d->address,
+		    d->os, d->has_agent, now_ms()) == -1)
+			goto fail;
+	}
 	if (store_commit(&w->store) == -1)
 		goto fail;
 
@@ -573,7 +593,10 @@ flush(struct writer *w)
 	    w->npend, total_new, w->ntouched, w->st.last_commit_ms);
 	w->npend = 0;
 	w->ngaps = 0;
+	w->ndevs = 0;
 	ack_waiting(w);
+	if (total_new > 0)
+		upload_serve(w->up);
 	if (w->failing) {
 		w->failing = 0;
 		w->retry_ms = 0;
@@ -669,6 +692,44 @@ ckpt_cb(evutil_socket_t fd, short what, void *arg)
 
 /* --- frames --- */
 
+/* Remembers that device sent in this batch (and what its agent said). */
+static int
+note_device(struct writer *w, struct pstr device, const struct samples_msg *m)
+{
+	struct dev_rec	*d = NULL;
+	size_t		 i;
+
+	for (i = 0; i < w->ndevs; i++)
+		if (pstr_eq(device, w->devs[i].id)) {
+			d = &w->devs[i];
+			break;
+		}
+	if (d == NULL) {
+		if (w->ndevs == w->devcap) {
+			size_t		 nc = w->devcap ? w->devcap * 2 : 8;
+			struct dev_rec	*nd = realloc(w->devs, nc * sizeof(*nd));
+
+			if (nd == NULL)
+				return -1;
+			w->devs = nd;
+			w->devcap = nc;
+		}
+		d = &w->devs[w->ndevs++];
+		memset(d, 0, sizeof(*d));
+		snprintf(d->id, sizeof(d->id), "%.*s", (int)device.n, device.p);
+	}
+	if (m->has_agent) {
+		d->has_agent = 1;
+		snprintf(d->hostname, sizeof(d->hostname), "%.*s",
+		    (int)m->agent.hostname.n, m->agent.hostname.p);
+		snprintf(d->address, sizeof(d->address), "%.*s",
+		    (int)m->agent.address.n, m->agent.address.p);
+		snprintf(d->os, sizeof(d->os), "%.*s", (int)m->agent.os.n,
+		    m->agent.os.p);
+	}
+	return 0;
+}
+
 static int
 on_samples(struct writer *w, struct prod *pr, const struct frame *f,
     char *err, size_t errlen)
@@ -743,6 +804,10 @@ on_samples(struct writer *w, struct prod *pr, const struct frame *f,
 		w->pend_p[w->npend] = pr;
 		w->npend++;
 	}
+	if (note_device(w, device, &m) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
 	for (i = 0; i < m.ngaps; i++) {
 		struct gap_rec	*g = &w->gaps[w->ngaps++];
 
@@ -775,8 +840,10 @@ on_samples(struct writer *w, struct prod *pr, const struct frame *f,
 static int
 on_stats(struct writer *w, struct prod *pr, const struct frame *f)
 {
-	struct stat_kv		 kv[24];
+	struct stat_kv		 kv[40];
 	struct stats_msg	 m;
+	struct upload_stats	 us;
+	int64_t			 prow = 0, psamp = 0, pold = 0;
 	uint32_t		 n = 0;
 
 #define KV(k, v) do {							\
@@ -801,6 +868,16 @@ on_stats(struct writer *w, struct prod *pr, const struct frame *f)
 	KV("tap_lost", w->st.tap_lost);
 	KV("db_bytes", store_db_bytes(&w->store));
 	KV("wal_bytes", store_wal_bytes(&w->store));
+	upload_stats(w->up, &us);
+	(void)store_pending(&w->store, &prow, &psamp, &pold);
+	KV("upload_pending_samples", psamp);
+	KV("upload_oldest_pending_ts", pold);
+	KV("upload_batches", us.batches);
+	KV("upload_inflight", us.inflight);
+	KV("upload_done_samples", us.done_samples);
+	KV("upload_setaside_batches", us.setaside_batches);
+	KV("upload_setaside_samples", us.setaside_samples);
+	KV("upload_last_done_ms", us.last_done_ms);
 #undef KV
 	m.n = n;
 	m.kv = kv;
@@ -836,8 +913,11 @@ dispatch(struct peer *p, const struct frame *f, void *arg, char *err,
 	struct writer		*w = arg;
 	struct prod		*pr = peer_data(p);
 	struct loglevel_msg	 ll;
+	struct fetch_msg	 fm;
+	struct done_msg		 dm;
 
 	if (f == NULL) {
+		upload_peer_gone(w->up, p);
 		if (pr != NULL)
 			prod_free(w, pr);
 		peer_set_data(p, NULL);
@@ -865,6 +945,20 @@ dispatch(struct peer *p, const struct frame *f, void *arg, char *err,
 		    log_level_name(ll.level));
 		log_setlevel(ll.level);
 		return 0;
+	case FRAME_FETCH:
+		if (body_decode_fetch(w->dec, f->body, f->hdr.length, &fm, err,
+		    errlen) == -1)
+			return -1;
+		tap_copy(w, p, "in", f->hdr.type, f->hdr.seq, f->body,
+		    f->hdr.length);
+		return upload_fetch(w->up, p, &fm, err, errlen);
+	case FRAME_DONE:
+		if (body_decode_done(w->dec, f->body, f->hdr.length, &dm, err,
+		    errlen) == -1)
+			return -1;
+		tap_copy(w, p, "in", f->hdr.type, f->hdr.seq, f->body,
+		    f->hdr.length);
+		return upload_done(w->up, p, &dm, err, errlen);
 	case FRAME_PONG:
 		return 0;
 	default:
@@ -908,6 +1002,12 @@ accept_peer(struct peer *p, void *arg, char *err, size_t errlen)
 	if (w->failing && !pr->is_tap)
 		peer_pause(p);
 	return 0;
+}
+
+static int
+send_batch(struct peer *p, const msgpack_sbuffer *sb, void *arg)
+{
+	return send_frame(arg, p, FRAME_BATCH, 0, sb);
 }
 
 /* --- start and stop --- */
@@ -1006,6 +1106,9 @@ main(int argc, char **argv)
 		fatalx("%s: %s", w.conf.writer.database, w.store.err);
 	if (store_load_series(&w.store, &w.series) == -1)
 		fatalx("%s: %s", w.conf.writer.database, w.store.err);
+	w.store.upload_gate = w.conf.uploader.enabled;
+	if ((w.up = upload_new(&w.store, &w.series, send_batch, &w)) == NULL)
+		fatalx("out of memory");
 	w.head_samples = store_head_samples(&w.store);
 	w.head_since_ms = w.head_samples > 0 ? now_ms() : 0;
 
@@ -1050,6 +1153,7 @@ main(int argc, char **argv)
 	event_base_dispatch(w.base);
 
 	peer_listener_free(w.lis);
+	upload_free(w.up);
 	if (store_checkpoint(&w.store, SQLITE_CHECKPOINT_TRUNCATE) == -1)
 		log_warnx("%s", w.store.err);
 	store_close(&w.store);
@@ -1062,6 +1166,7 @@ main(int argc, char **argv)
 	free(w.pend_v);
 	free(w.pend_p);
 	free(w.gaps);
+	free(w.devs);
 	free(w.touched);
 	free(w.grp_ts);
 	free(w.grp_v);

@@ -38,6 +38,7 @@ enum conf_type {
 	CT_BYTES,	/* uint64_t */
 	CT_ENUM,	/* int, chosen by name */
 	CT_SOURCES,	/* struct conf_sampler's list of struct conf_source */
+	CT_TIERS,	/* struct conf_writer's list of struct conf_tier */
 };
 
 struct conf_key {
@@ -62,6 +63,7 @@ struct conf_key {
 #define FIELD(st, m)	.off = offsetof(st, m), .size = sizeof(((st *)0)->m)
 #define C(m)		FIELD(struct conf, m)
 #define S(m)		FIELD(struct conf_source, m)
+#define T(m)		FIELD(struct conf_tier, m)
 
 #define SECONDS(n)	((int64_t)(n) * 1000)
 #define MINUTES(n)	(SECONDS(n) * 60)
@@ -128,6 +130,29 @@ static const struct conf_key conf_keys[] = {
 	{ .path = "writer.journal_size_limit", .type = CT_BYTES,
 	  .def = MIB(16), .min = 0, .max = GIB(1),
 	  C(writer.journal_size_limit) },
+	/* seed 001: raw 2h, rollup every 5m. */
+	{ .path = "writer.raw_retention", .alias = "retention.raw",
+	  .type = CT_DURATION, .unit = 1000, .def = HOURS(2),
+	  .min = MINUTES(1), .max = DAYS(3650), C(writer.raw_retention_ms) },
+	{ .path = "writer.raw_unuploaded_bytes", .type = CT_BYTES,
+	  .def = MIB(256), .min = MIB(1), .max = GIB(1024),
+	  C(writer.raw_unuploaded_bytes) },
+	{ .path = "writer.rollup_interval", .alias = "rollup_interval",
+	  .type = CT_DURATION, .unit = 1000, .def = MINUTES(5),
+	  .min = SECONDS(1), .max = HOURS(24), C(writer.rollup_ms) },
+	{ .path = "writer.retention_interval", .type = CT_DURATION,
+	  .unit = 1000, .def = MINUTES(10), .min = SECONDS(1),
+	  .max = HOURS(24), C(writer.retention_ms) },
+	{ .path = "writer.tiers", .type = CT_TIERS, C(writer) },
+	{ .path = "retention.minute", .type = CT_DURATION, .unit = 1000,
+	  .def = 0, .min = 0, .max = DAYS(3650),
+	  C(writer.seed_retention_minute_ms) },
+	{ .path = "retention.hourly", .type = CT_DURATION, .unit = 1000,
+	  .def = 0, .min = 0, .max = DAYS(3650),
+	  C(writer.seed_retention_hourly_ms) },
+	{ .path = "retention.daily", .type = CT_DURATION, .unit = 1000,
+	  .def = 0, .min = 0, .max = DAYS(3650),
+	  C(writer.seed_retention_daily_ms) },
 
 	/* Below 100ms reading /proc costs more than the samples are worth. */
 	{ .path = "sampler.interval", .type = CT_DURATION, .unit = 1000,
@@ -226,6 +251,22 @@ static const struct conf_key source_keys[] = {
 	{ .path = "url", .type = CT_DUP, S(url) },
 	{ .path = "file", .type = CT_DUP, S(file) },
 	{ .path = "stream", .type = CT_DUP, S(stream) },
+};
+
+/* The keys of one writer.tiers entry. */
+static const struct conf_key tier_keys[] = {
+	{ .path = "name", .type = CT_STR, .min = 1, T(name) },
+	{ .path = "bucket", .type = CT_DURATION, .unit = 1000, .def = 0,
+	  .min = SECONDS(1), .max = DAYS(366), T(bucket_ms) },
+	{ .path = "retention", .type = CT_DURATION, .unit = 1000, .def = 0,
+	  .min = MINUTES(1), .max = DAYS(36500), T(retention_ms) },
+};
+
+/* seed 001's tiers: minute/24h, hour/7d, day/90d. */
+static const struct conf_tier default_tiers[] = {
+	{ "minute", MINUTES(1), HOURS(24) },
+	{ "hour", HOURS(1), DAYS(7) },
+	{ "day", DAYS(1), DAYS(90) },
 };
 
 #define NKEYS(t)	(sizeof(t) / sizeof((t)[0]))
@@ -591,6 +632,8 @@ get_scaled(struct load *L, const struct conf_key *k,
 	return check_range(L, k, s, path, *v);
 }
 
+static int	load_tiers(struct load *, config_setting_t *, const char *,
+		    struct conf_writer *);
 static int	load_sources(struct load *, config_setting_t *, const char *,
 		    struct conf_sampler *);
 
@@ -661,6 +704,9 @@ key_set(struct load *L, const struct conf_key *k, void *base,
 	case CT_SOURCES:
 		return load_sources(L, s, path, (struct conf_sampler *)
 		    (void *)field);
+	case CT_TIERS:
+		return load_tiers(L, s, path, (struct conf_writer *)
+		    (void *)field);
 	}
 	fatalx("conf: %s: key of unknown type %d", k->path, (int)k->type);
 }
@@ -703,6 +749,12 @@ apply_defaults(const struct conf_key *tab, size_t n, void *base)
 			break;
 		case CT_SOURCES:
 			default_sources((struct conf_sampler *)(void *)field);
+			break;
+		case CT_TIERS:
+			memcpy(((struct conf_writer *)(void *)field)->tiers,
+			    default_tiers, sizeof(default_tiers));
+			((struct conf_writer *)(void *)field)->ntiers =
+			    NKEYS(default_tiers);
 			break;
 		}
 	}
@@ -971,6 +1023,85 @@ check_source(struct load *L, config_setting_t *list, unsigned i,
 }
 
 /*
+ * seed 001's `retention = { raw; minute; hourly; daily; }` block: raw is an
+ * alias of writer.raw_retention; the others set the retention of the tier
+ * of that name (minute, hour, day), when there is one.
+ */
+static void
+seed_retention(struct conf_writer *w)
+{
+	const struct {
+		const char	*tier;
+		int64_t		 ms;
+	} m[] = {
+		{ "minute", w->seed_retention_minute_ms },
+		{ "hour", w->seed_retention_hourly_ms },
+		{ "day", w->seed_retention_daily_ms },
+	};
+	size_t		i;
+	uint32_t	j;
+
+	for (i = 0; i < NKEYS(m); i++)
+		for (j = 0; j < w->ntiers && m[i].ms > 0; j++)
+			if (strcmp(w->tiers[j].name, m[i].tier) == 0)
+				w->tiers[j].retention_ms = m[i].ms;
+}
+
+/*
+ * Replaces the writer's tiers with the entries of list: finest first, each
+ * bucket a whole multiple of the one before (hours are built from
+ * minutes), names unique.
+ */
+static int
+load_tiers(struct load *L, config_setting_t *list, const char *path,
+    struct conf_writer *w)
+{
+	config_setting_t	*e;
+	char			 epath[KEY_PATH_MAX], pre[KEY_PATH_MAX];
+	struct conf_tier	*t, *prev;
+	int			 n;
+	unsigned		 i, j;
+
+	n = config_setting_length(list);
+	if (config_setting_type(list) != CONFIG_TYPE_LIST &&
+	    !(config_setting_type(list) == CONFIG_TYPE_ARRAY && n == 0))
+		return wrong_type(L, list, path, "a list ( { name = \"minute\"; "
+		    "bucket = \"1m\"; retention = \"24h\"; }, ... )");
+	if (n > CONF_MAX_TIERS)
+		return load_err(L, list, "%s: %d tiers, at most %d", path, n,
+		    CONF_MAX_TIERS);
+	memset(w->tiers, 0, sizeof(w->tiers));
+	w->ntiers = (uint32_t)n;
+	for (i = 0; i < (unsigned)n; i++) {
+		t = &w->tiers[i];
+		e = config_setting_get_elem(list, i);
+		pathf(epath, sizeof(epath), "%s[%u]", path, i);
+		if (!config_setting_is_group(e))
+			return wrong_type(L, e, epath, "a group { name = ...; }");
+		pathf(pre, sizeof(pre), "%s.", epath);
+		if (walk(L, e, tier_keys, NKEYS(tier_keys), t, pre, "") == -1)
+			return -1;
+		if (t->name[0] == '\0' || t->bucket_ms == 0 ||
+		    t->retention_ms == 0)
+			return load_err(L, e, "%s: needs name, bucket and "
+			    "retention", epath);
+		prev = i > 0 ? &w->tiers[i - 1] : NULL;
+		if (prev != NULL && (t->bucket_ms <= prev->bucket_ms ||
+		    t->bucket_ms % prev->bucket_ms != 0))
+			return load_err(L, e, "%s: bucket must be a whole "
+			    "multiple of %s's", epath, prev->name);
+		if (t->retention_ms < t->bucket_ms)
+			return load_err(L, e, "%s: retention shorter than one "
+			    "bucket", epath);
+		for (j = 0; j < i; j++)
+			if (strcmp(w->tiers[j].name, t->name) == 0)
+				return load_err(L, e, "%s: tier name \"%s\" "
+				    "given twice", epath, t->name);
+	}
+	return 0;
+}
+
+/*
  * Replaces sp's sources with the entries of list.  The new array belongs
  * to sp at once, so that a failure half-way leaves it to conf_free.
  */
@@ -1087,6 +1218,7 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 	if (walk(&L, config_root_setting(&cf), conf_keys, NKEYS(conf_keys),
 	    &tmp, "", "") == -1 || check_paths(&L, &tmp) == -1)
 		goto out;
+	seed_retention(&tmp.writer);
 	snprintf(tmp.path, sizeof(tmp.path), "%s", path);
 	conf_free(c);
 	*c = tmp;

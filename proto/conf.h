@@ -31,6 +31,16 @@ enum conf_sync {
 	CONF_SYNC_FULL = 2,
 };
 
+/* Rollup tiers: at most this many, finest first. */
+#define CONF_MAX_TIERS	8
+
+/* One rollup tier: buckets of bucket_ms, kept for retention_ms. */
+struct conf_tier {
+	char		name[32];
+	int64_t		bucket_ms;
+	int64_t		retention_ms;
+};
+
 struct conf_writer {
 	char		socket[108];		/* sun_path limit */
 	char		database[CONF_PATH_MAX];
@@ -45,6 +55,17 @@ struct conf_writer {
 	int64_t		compact_ms;		/* ... or its oldest row is this old */
 	int64_t		checkpoint_ms;		/* run a WAL checkpoint this often */
 	uint64_t	journal_size_limit;	/* bytes the WAL is truncated to */
+	int64_t		raw_retention_ms;	/* raw samples kept this long */
+	uint64_t	raw_unuploaded_bytes;	/* ... or, not yet uploaded,
+						   up to this many bytes */
+	int64_t		rollup_ms;		/* rollup runs this often */
+	int64_t		retention_ms;		/* pruning runs this often */
+	uint32_t	ntiers;
+	struct conf_tier tiers[CONF_MAX_TIERS];
+	/* seed 001's retention block: 0 = take the tier list's value. */
+	int64_t		seed_retention_minute_ms;
+	int64_t		seed_retention_hourly_ms;
+	int64_t		seed_retention_daily_ms;
 };
 
 /* One configured source of the sampler. */

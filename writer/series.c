@@ -123,6 +123,7 @@ insert(struct series_table *t, const char *key, size_t keylen, uint64_t h,
 	s->hash = h;
 	s->id = id;
 	s->last_ts = INT64_MIN;
+	s->dirty_bucket = INT64_MIN;
 	dlen = strlen(s->key);
 	nlen = strlen(s->key + dlen + 1);
 	s->device = s->key;

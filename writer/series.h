@@ -35,6 +35,9 @@ struct series {
 	/* Scratch for upload.c: index in the batch being built, valid when
 	 * up_gen equals that batch's generation. */
 	uint32_t	 up_gen, up_idx;
+	/* rollup.c: the finest-tier bucket last marked dirty (INT64_MIN:
+	 * none), so a flush marks each bucket once, not once per sample. */
+	int64_t		 dirty_bucket;
 	size_t		 keylen;
 	char		 key[];		/* device\0name\0labels\0 */
 };

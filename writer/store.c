@@ -117,6 +117,66 @@ static const char *const migrations[] = {
 	"  samples INTEGER NOT NULL,"
 	"  reason TEXT NOT NULL,"
 	"  recorded_ms INTEGER NOT NULL);",
+
+	/*
+	 * 2 -> 3: rollup tiers (rollup.c explains them), the dirty-bucket
+	 * queue, and the seeds' tables as views.  `tier` is the tier's
+	 * bucket size in ms, which identifies it across renames.  Rows are
+	 * series-major so that a range query is one index range; the rollup
+	 * writes each series' rows once per run, not once per commit.
+	 */
+	"CREATE TABLE tier ("
+	"  tier INTEGER NOT NULL,"		/* bucket size, ms */
+	"  series INTEGER NOT NULL,"
+	"  bucket INTEGER NOT NULL,"		/* bucket start, ms */
+	"  count INTEGER NOT NULL,"
+	"  sum REAL NOT NULL,"
+	"  min REAL NOT NULL,"
+	"  max REAL NOT NULL,"
+	"  last REAL NOT NULL,"
+	"  last_ts INTEGER NOT NULL,"
+	"  PRIMARY KEY (tier, series, bucket)) WITHOUT ROWID;"
+	"CREATE TABLE dirty ("
+	"  tier INTEGER NOT NULL,"
+	"  series INTEGER NOT NULL,"
+	"  bucket INTEGER NOT NULL,"
+	"  PRIMARY KEY (tier, series, bucket)) WITHOUT ROWID;"
+	"CREATE TABLE state ("
+	"  key TEXT PRIMARY KEY,"
+	"  value INTEGER NOT NULL);"
+	/* seed 003: timestamp (ms), metric_name, metric_value, device_id --
+	 * one row per series and minute (the finest tier), the average. */
+	"CREATE VIEW metrics AS"
+	"  SELECT t.bucket AS timestamp, s.name AS metric_name,"
+	"    t.sum / t.count AS metric_value, s.device AS device_id,"
+	"    s.labels AS labels"
+	"  FROM tier t JOIN series s ON s.id = t.series"
+	"  WHERE t.tier = (SELECT min(tier) FROM tier);"
+	/* seed 000: agents and system_metrics. */
+	"CREATE VIEW agents AS"
+	"  SELECT id, hostname, address AS ip_address, os,"
+	"    datetime(first_seen_ms / 1000, 'unixepoch') AS created_at,"
+	"    datetime(last_seen_ms / 1000, 'unixepoch') AS updated_at"
+	"  FROM devices;"
+	"CREATE VIEW system_metrics AS"
+	"  SELECT datetime(t.bucket / 1000, 'unixepoch') AS time,"
+	"    s.device AS agent_id,"
+	"    max(CASE WHEN s.name = 'cpu_usage' OR (s.name = 'cpu.busy_pct'"
+	"      AND s.labels = 'core=\"total\"') THEN t.sum / t.count END)"
+	"      AS cpu_usage,"
+	"    CAST(max(CASE WHEN s.name IN ('memory_used', 'mem.used_bytes')"
+	"      THEN t.sum / t.count END) AS INTEGER) AS memory_used,"
+	"    CAST(max(CASE WHEN s.name IN ('memory_total', 'mem.total_bytes')"
+	"      THEN t.sum / t.count END) AS INTEGER) AS memory_total,"
+	"    max(CASE WHEN s.name = 'disk_free_percent' OR"
+	"      (s.name = 'disk.free_pct' AND s.labels = 'mount=\"/\"')"
+	"      THEN t.sum / t.count END) AS disk_free_percent"
+	"  FROM tier t JOIN series s ON s.id = t.series"
+	"  WHERE t.tier = (SELECT min(tier) FROM tier) AND s.name IN"
+	"    ('cpu_usage', 'cpu.busy_pct', 'memory_used', 'mem.used_bytes',"
+	"     'memory_total', 'mem.total_bytes', 'disk_free_percent',"
+	"     'disk.free_pct')"
+	"  GROUP BY t.bucket, s.device;",
 };
 
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))

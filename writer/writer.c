@@ -42,6 +42,8 @@
 #include "peer.h"
 #include "series.h"
 #include "store.h"
+#include "retention.h"
+#include "rollup.h"
 #include "upload.h"
 
 #define USAGE	"tern-writer [-dnv] [-f file]"
@@ -59,6 +61,13 @@
  * of work per step on a Pi 4, so a flush never waits long behind it.
  */
 #define COMPACT_STEP_SERIES	64
+
+/*
+ * A rollup step recomputes at most this many buckets of one series: a few
+ * hundred rows read and written, well under the few milliseconds a flush
+ * may wait behind it.
+ */
+#define ROLLUP_STEP_BUCKETS	512
 
 /*
  * Checkpoint once the WAL holds this many pages (4 MiB at 4 KiB pages,
@@ -123,6 +132,8 @@ struct writer {
 	struct dev_rec		*devs;
 	size_t			 ndevs, devcap;
 	struct upload		*up;
+	struct rollup		*ru;
+	struct retention	*ret;
 	TAILQ_HEAD(, prod)	 waiting;	/* producers owed an ACK */
 	TAILQ_HEAD(, prod)	 taps;
 	size_t			 ntaps;
@@ -138,6 +149,10 @@ struct writer {
 	size_t			 fr_cap;
 
 	struct event		*flush_ev, *retry_ev, *compact_ev, *ckpt_ev;
+	struct event		*rollup_ev, *retention_ev;
+	int			 rolling, pruning;
+	int64_t			 prune_cursor;
+	struct log_once		 rollup_fail, retention_fail;
 	struct event		*sig_term, *sig_int, *sig_hup, *stop_ev;
 	struct event		*watchdog;
 	int			 failing;
@@ -465,8 +480,9 @@ flush_series(struct writer *w, struct series *s, size_t *kept, int64_t *last)
 	*last = o > 0 ? w->grp_ts[off + o - 1] : INT64_MIN;
 	if (!s->persisted && store_put_series(&w->store, s) == -1)
 		return -1;
-	if (o > 0 && store_put_head(&w->store, s->id, w->grp_ts + off,
-	    w->grp_v + off, o) == -1)
+	if (o > 0 && (store_put_head(&w->store, s->id, w->grp_ts + off,
+	    w->grp_v + off, o) == -1 ||
+	    rollup_mark(w->ru, s, w->grp_ts + off, o) == -1))
 		return -1;
 	return 0;
 }
@@ -615,8 +631,11 @@ nomem:
 fail:
 	free(lasts);
 	store_rollback(&w->store);
-	for (i = 0; i < w->ntouched; i++)
+	for (i = 0; i < w->ntouched; i++) {
 		w->touched[i]->npend = 0;
+		/* Its dirty marks were rolled back with the samples. */
+		rollup_forget(w->touched[i]);
+	}
 	w->st.commit_failures++;
 	log_once_fail(&w->commit_fail, LOG_ERR, "commit of %zu samples failed: "
 	    "%s; holding them, producers paused, retrying", w->npend,
@@ -678,6 +697,65 @@ compact_cb(evutil_socket_t fd, short what, void *arg)
 	w->head_samples = store_head_samples(&w->store);
 	w->head_since_ms = w->head_samples > 0 ? now_ms() : 0;
 	checkpoint_maybe(w, 1);
+}
+
+/*
+ * Rollup and retention run as passes of small steps, each its own
+ * transaction, with the event loop (and so ingest) running between steps.
+ */
+static void
+rollup_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer	*w = arg;
+	int		 n;
+
+	if (w->stopping)
+		return;
+	if (w->failing) {
+		arm_ms(w->rollup_ev, w->conf.writer.rollup_ms);
+		return;
+	}
+	n = rollup_step(w->ru, now_ms(), ROLLUP_STEP_BUCKETS);
+	if (n > 0) {
+		log_once_ok(&w->rollup_fail, "rollup");
+		arm_ms(w->rollup_ev, 0);
+		return;
+	}
+	if (n < 0)
+		log_once_fail(&w->rollup_fail, LOG_ERR, "%s; retrying at the "
+		    "next interval", w->store.err);
+	else
+		log_once_ok(&w->rollup_fail, "rollup");
+	checkpoint_maybe(w, 0);
+	arm_ms(w->rollup_ev, w->conf.writer.rollup_ms);
+}
+
+static void
+retention_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer	*w = arg;
+	int		 n;
+
+	if (w->stopping)
+		return;
+	if (w->failing) {
+		arm_ms(w->retention_ev, w->conf.writer.retention_ms);
+		return;
+	}
+	n = retention_step(w->ret, &w->conf.writer, now_ms(),
+	    &w->prune_cursor);
+	if (n > 0) {
+		arm_ms(w->retention_ev, 0);
+		return;
+	}
+	if (n < 0)
+		log_once_fail(&w->retention_fail, LOG_ERR, "%s; retrying at the "
+		    "next interval", w->store.err);
+	else
+		log_once_ok(&w->retention_fail, "retention");
+	w->prune_cursor = 0;
+	checkpoint_maybe(w, 0);
+	arm_ms(w->retention_ev, w->conf.writer.retention_ms);
 }
 
 static void
@@ -843,6 +921,7 @@ on_stats(struct writer *w, struct prod *pr, const struct frame *f)
 	struct stat_kv		 kv[40];
 	struct stats_msg	 m;
 	struct upload_stats	 us;
+	struct retention_stats	 rs;
 	int64_t			 prow = 0, psamp = 0, pold = 0;
 	uint32_t		 n = 0;
 
@@ -878,6 +957,12 @@ on_stats(struct writer *w, struct prod *pr, const struct frame *f)
 	KV("upload_setaside_batches", us.setaside_batches);
 	KV("upload_setaside_samples", us.setaside_samples);
 	KV("upload_last_done_ms", us.last_done_ms);
+	retention_stats(w->ret, &rs);
+	KV("rollup_pending_buckets", rollup_pending(w->ru));
+	KV("retention_raw_rows", rs.raw_rows);
+	KV("retention_tier_rows", rs.tier_rows);
+	KV("retention_capped_samples", rs.capped_samples);
+	KV("vacuumed_pages", rs.vacuumed_pages);
 #undef KV
 	m.n = n;
 	m.kv = kv;
@@ -1064,8 +1149,8 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	char		 err[1024];
 
 	/*
-	 * Only the log level is re-read for now; the socket and database
-	 * cannot change under a running writer.
+	 * The log level, tiers and retention are re-read; the socket and the
+	 * database cannot change under a running writer.
 	 */
 	if (conf_load(&c, w->conf.path[0] ? w->conf.path : NULL, err,
 	    sizeof(err)) == -1) {
@@ -1075,8 +1160,16 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	}
 	log_setlevel(c.log_level);
 	w->conf.log_level = c.log_level;
-	log_info("SIGHUP: configuration re-read, log level %s",
-	    log_level_name(c.log_level));
+	memcpy(w->conf.writer.tiers, c.writer.tiers, sizeof(c.writer.tiers));
+	w->conf.writer.ntiers = c.writer.ntiers;
+	w->conf.writer.raw_retention_ms = c.writer.raw_retention_ms;
+	w->conf.writer.raw_unuploaded_bytes = c.writer.raw_unuploaded_bytes;
+	w->conf.writer.rollup_ms = c.writer.rollup_ms;
+	w->conf.writer.retention_ms = c.writer.retention_ms;
+	rollup_set_tiers(w->ru, &w->conf.writer);
+	log_info("SIGHUP: configuration re-read: log level %s, %u tiers, raw "
+	    "kept %lld ms", log_level_name(c.log_level), c.writer.ntiers,
+	    (long long)c.writer.raw_retention_ms);
 	conf_free(&c);
 }
 
@@ -1109,6 +1202,15 @@ main(int argc, char **argv)
 	w.store.upload_gate = w.conf.uploader.enabled;
 	if ((w.up = upload_new(&w.store, &w.series, send_batch, &w)) == NULL)
 		fatalx("out of memory");
+	{
+		char	err[512];
+
+		if ((w.ru = rollup_new(&w.store, &w.series, &w.conf.writer, err,
+		    sizeof(err))) == NULL ||
+		    (w.ret = retention_new(&w.store, &w.series, err,
+		    sizeof(err))) == NULL)
+			fatalx("%s: %s", w.conf.writer.database, err);
+	}
 	w.head_samples = store_head_samples(&w.store);
 	w.head_since_ms = w.head_samples > 0 ? now_ms() : 0;
 
@@ -1130,18 +1232,24 @@ main(int argc, char **argv)
 	w.retry_ev = evtimer_new(w.base, retry_cb, &w);
 	w.compact_ev = evtimer_new(w.base, compact_cb, &w);
 	w.ckpt_ev = evtimer_new(w.base, ckpt_cb, &w);
+	w.rollup_ev = evtimer_new(w.base, rollup_cb, &w);
+	w.retention_ev = evtimer_new(w.base, retention_cb, &w);
 	w.stop_ev = evtimer_new(w.base, stop_done, &w);
 	w.sig_term = evsignal_new(w.base, SIGTERM, on_term, &w);
 	w.sig_int = evsignal_new(w.base, SIGINT, on_term, &w);
 	w.sig_hup = evsignal_new(w.base, SIGHUP, on_hup, &w);
 	if (w.flush_ev == NULL || w.retry_ev == NULL || w.compact_ev == NULL ||
 	    w.ckpt_ev == NULL || w.stop_ev == NULL || w.sig_term == NULL ||
+	    w.rollup_ev == NULL || w.retention_ev == NULL ||
 	    w.sig_int == NULL || w.sig_hup == NULL)
 		fatalx("cannot create events");
 	evsignal_add(w.sig_term, NULL);
 	evsignal_add(w.sig_int, NULL);
 	evsignal_add(w.sig_hup, NULL);
 	arm_ms(w.ckpt_ev, w.conf.writer.checkpoint_ms);
+	/* What was dirty when the writer stopped is rolled up first. */
+	arm_ms(w.rollup_ev, 0);
+	arm_ms(w.retention_ev, w.conf.writer.retention_ms);
 	w.watchdog = daemon_watchdog(w.base);
 
 	log_info("listening on %s, database %s, %zu series, %lld samples in "
@@ -1154,6 +1262,8 @@ main(int argc, char **argv)
 
 	peer_listener_free(w.lis);
 	upload_free(w.up);
+	rollup_free(w.ru);
+	retention_free(w.ret);
 	if (store_checkpoint(&w.store, SQLITE_CHECKPOINT_TRUNCATE) == -1)
 		log_warnx("%s", w.store.err);
 	store_close(&w.store);
@@ -1176,6 +1286,8 @@ main(int argc, char **argv)
 	event_free(w.retry_ev);
 	event_free(w.compact_ev);
 	event_free(w.ckpt_ev);
+	event_free(w.rollup_ev);
+	event_free(w.retention_ev);
 	event_free(w.stop_ev);
 	event_free(w.sig_term);
 	event_free(w.sig_int);

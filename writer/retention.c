@@ -1,0 +1,310 @@
+/*
+ * retention.c -- see retention.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "retention.h"
+
+/* Series pruned per transaction: each is a few index-range deletes. */
+#define RETENTION_STEP_SERIES	64
+/* Pending head rows dropped per transaction when over the cap. */
+#define RETENTION_CAP_ROWS	1000
+/* Pages handed back per incremental vacuum call (4 MiB at 4 KiB). */
+#define RETENTION_VACUUM_PAGES	1024
+
+struct retention {
+	struct store		*store;
+	struct series_table	*series;
+	struct retention_stats	 st;
+	sqlite3_stmt		*min_dirty, *del_chunk, *del_head, *del_tier;
+	sqlite3_stmt		*pending_bytes, *oldest_pending, *del_row;
+	sqlite3_stmt		*freelist, *vacuum;
+};
+
+static int
+prep(struct retention *r, sqlite3_stmt **st, const char *sql, char *err,
+    size_t errlen)
+{
+	if (sqlite3_prepare_v3(r->store->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "retention: %s",
+		    sqlite3_errmsg(r->store->db));
+		return -1;
+	}
+	return 0;
+}
+
+struct retention *
+retention_new(struct store *store, struct series_table *series, char *err,
+    size_t errlen)
+{
+	struct retention	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->store = store;
+	r->series = series;
+	if (prep(r, &r->min_dirty, "SELECT min(bucket) FROM dirty WHERE tier "
+	    "= ? AND series = ?", err, errlen) == -1 ||
+	    prep(r, &r->del_chunk, "DELETE FROM chunk WHERE series = ? AND "
+	    "t1 < ?", err, errlen) == -1 ||
+	    prep(r, &r->del_head, "DELETE FROM head WHERE series = ?1 AND "
+	    "t1 < ?2 AND (?3 = 0 OR up != 0)", err, errlen) == -1 ||
+	    prep(r, &r->del_tier, "DELETE FROM tier WHERE tier = ? AND series "
+	    "= ? AND bucket < ?", err, errlen) == -1 ||
+	    prep(r, &r->pending_bytes, "SELECT coalesce(sum(length(data)), 0) "
+	    "FROM head WHERE up = 0", err, errlen) == -1 ||
+	    prep(r, &r->oldest_pending, "SELECT h.id, h.t0, h.t1, h.n, "
+	    "length(h.data), s.device FROM head h JOIN series s ON s.id = "
+	    "h.series WHERE h.up = 0 ORDER BY h.id LIMIT ?", err, errlen) == -1 ||
+	    prep(r, &r->del_row, "DELETE FROM head WHERE id = ?", err,
+	    errlen) == -1 ||
+	    prep(r, &r->freelist, "PRAGMA freelist_count", err, errlen) == -1 ||
+	    prep(r, &r->vacuum, "PRAGMA incremental_vacuum(1024)", err,
+	    errlen) == -1) {
+		retention_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+retention_free(struct retention *r)
+{
+	if (r == NULL)
+		return;
+	sqlite3_finalize(r->min_dirty);
+	sqlite3_finalize(r->del_chunk);
+	sqlite3_finalize(r->del_head);
+	sqlite3_finalize(r->del_tier);
+	sqlite3_finalize(r->pending_bytes);
+	sqlite3_finalize(r->oldest_pending);
+	sqlite3_finalize(r->del_row);
+	sqlite3_finalize(r->freelist);
+	sqlite3_finalize(r->vacuum);
+	free(r);
+}
+
+static int
+fail(struct retention *r, const char *what)
+{
+	r->store->rc = sqlite3_extended_errcode(r->store->db);
+	snprintf(r->store->err, sizeof(r->store->err), "retention: %s: %s",
+	    what, sqlite3_errmsg(r->store->db));
+	return -1;
+}
+
+/* Runs a DELETE and adds its row count to *counter. */
+static int
+delete(struct retention *r, sqlite3_stmt *st, uint64_t *counter,
+    const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(r, what);
+	*counter += (uint64_t)sqlite3_changes(r->store->db);
+	return 0;
+}
+
+/* The oldest dirty bucket of tier (bucket size) for series, or INT64_MAX. */
+static int64_t
+oldest_dirty(struct retention *r, int64_t tier, int64_t series)
+{
+	int64_t	v = INT64_MAX;
+
+	sqlite3_bind_int64(r->min_dirty, 1, tier);
+	sqlite3_bind_int64(r->min_dirty, 2, series);
+	if (sqlite3_step(r->min_dirty) == SQLITE_ROW &&
+	    sqlite3_column_type(r->min_dirty, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(r->min_dirty, 0);
+	sqlite3_reset(r->min_dirty);
+	return v;
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int
+prune_series(struct retention *r, const struct conf_writer *c, int64_t id,
+    int64_t now)
+{
+	int64_t		cutoff;
+	uint32_t	i;
+
+	/* Raw: past retention, but not under a pending finest-tier rollup. */
+	cutoff = now - c->raw_retention_ms;
+	if (c->ntiers > 0)
+		cutoff = min64(cutoff, oldest_dirty(r, c->tiers[0].bucket_ms, id));
+	sqlite3_bind_int64(r->del_chunk, 1, id);
+	sqlite3_bind_int64(r->del_chunk, 2, cutoff);
+	if (delete(r, r->del_chunk, &r->st.raw_rows, "raw chunks") == -1)
+		return -1;
+	sqlite3_bind_int64(r->del_head, 1, id);
+	sqlite3_bind_int64(r->del_head, 2, cutoff);
+	sqlite3_bind_int(r->del_head, 3, r->store->upload_gate);
+	if (delete(r, r->del_head, &r->st.raw_rows, "raw head") == -1)
+		return -1;
+	for (i = 0; i < c->ntiers; i++) {
+		cutoff = now - c->tiers[i].retention_ms;
+		if (i + 1 < c->ntiers)
+			cutoff = min64(cutoff,
+			    oldest_dirty(r, c->tiers[i + 1].bucket_ms, id));
+		sqlite3_bind_int64(r->del_tier, 1, c->tiers[i].bucket_ms);
+		sqlite3_bind_int64(r->del_tier, 2, id);
+		sqlite3_bind_int64(r->del_tier, 3, cutoff);
+		if (delete(r, r->del_tier, &r->st.tier_rows, "tier rows") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Over the unuploaded cap: drops the oldest pending head rows, one
+ * transaction of at most RETENTION_CAP_ROWS, recording a gap per device.
+ * Returns 1 if it dropped something (call again), 0 if under the cap.
+ */
+static int
+cap_step(struct retention *r, const struct conf_writer *c, int64_t now)
+{
+	int64_t		bytes = 0, excess;
+	struct gap	g;
+	char		device[BODY_MAX_NAME + 1] = "";
+	int		rc, dropped = 0;
+
+	if (!r->store->upload_gate)
+		return 0;
+	if (sqlite3_step(r->pending_bytes) == SQLITE_ROW)
+		bytes = sqlite3_column_int64(r->pending_bytes, 0);
+	sqlite3_reset(r->pending_bytes);
+	if (bytes <= (int64_t)c->raw_unuploaded_bytes)
+		return 0;
+	excess = bytes - (int64_t)c->raw_unuploaded_bytes;
+	memset(&g, 0, sizeof(g));
+	if (store_begin(r->store) == -1)
+		return -1;
+	sqlite3_bind_int(r->oldest_pending, 1, RETENTION_CAP_ROWS);
+	while (excess > 0 &&
+	    (rc = sqlite3_step(r->oldest_pending)) == SQLITE_ROW) {
+		const char *dev = (const char *)sqlite3_column_text(
+		    r->oldest_pending, 5);
+
+		/* One gap row per run of rows from the same device. */
+		if (g.count > 0 && strcmp(device, dev) != 0) {
+			if (store_put_gap(r->store, device, &g,
+			    "unuploaded raw cap", now) == -1)
+				goto fail;
+			memset(&g, 0, sizeof(g));
+		}
+		snprintf(device, sizeof(device), "%s", dev);
+		if (g.count == 0 || sqlite3_column_int64(r->oldest_pending, 1) <
+		    g.from_ts)
+			g.from_ts = sqlite3_column_int64(r->oldest_pending, 1);
+		if (sqlite3_column_int64(r->oldest_pending, 2) > g.to_ts)
+			g.to_ts = sqlite3_column_int64(r->oldest_pending, 2);
+		g.count += (uint64_t)sqlite3_column_int64(r->oldest_pending, 3);
+		excess -= sqlite3_column_int64(r->oldest_pending, 4);
+		sqlite3_bind_int64(r->del_row, 1,
+		    sqlite3_column_int64(r->oldest_pending, 0));
+		if (sqlite3_step(r->del_row) != SQLITE_DONE) {
+			sqlite3_reset(r->del_row);
+			goto fail;
+		}
+		sqlite3_reset(r->del_row);
+		dropped = 1;
+	}
+	sqlite3_reset(r->oldest_pending);
+	if (g.count > 0 && store_put_gap(r->store, device, &g,
+	    "unuploaded raw cap", now) == -1)
+		goto fail;
+	if (store_commit(r->store) == -1)
+		goto fail;
+	if (g.count > 0) {
+		r->st.capped_samples += g.count;
+		log_warnx("retention: not-yet-uploaded raw samples exceed %llu "
+		    "bytes: dropped the oldest (device %s, %llu samples, "
+		    "%lld..%lld); a gap records them",
+		    (unsigned long long)c->raw_unuploaded_bytes, device,
+		    (unsigned long long)g.count, (long long)g.from_ts,
+		    (long long)g.to_ts);
+	}
+	return dropped;
+fail:
+	sqlite3_reset(r->oldest_pending);
+	store_rollback(r->store);
+	return fail(r, "unuploaded cap");
+}
+
+/* Hands free pages back to the file system, a bounded batch at a time. */
+static int
+vacuum_step(struct retention *r)
+{
+	int64_t	before = 0, after = 0;
+
+	if (sqlite3_step(r->freelist) == SQLITE_ROW)
+		before = sqlite3_column_int64(r->freelist, 0);
+	sqlite3_reset(r->freelist);
+	if (before == 0)
+		return 0;
+	while (sqlite3_step(r->vacuum) == SQLITE_ROW)
+		;
+	sqlite3_reset(r->vacuum);
+	if (sqlite3_step(r->freelist) == SQLITE_ROW)
+		after = sqlite3_column_int64(r->freelist, 0);
+	sqlite3_reset(r->freelist);
+	if (after < before)
+		r->st.vacuumed_pages += (uint64_t)(before - after);
+	return after > 0 && after < before;
+}
+
+int
+retention_step(struct retention *r, const struct conf_writer *c,
+    int64_t now, int64_t *cursor)
+{
+	int64_t	id;
+	int	n = 0, rc;
+
+	if (*cursor <= r->series->max_id) {
+		if (store_begin(r->store) == -1)
+			return -1;
+		for (id = *cursor + 1; id <= r->series->max_id &&
+		    n < RETENTION_STEP_SERIES; id++) {
+			if (series_by_id(r->series, id) == NULL)
+				continue;
+			if (prune_series(r, c, id, now) == -1) {
+				store_rollback(r->store);
+				return -1;
+			}
+			n++;
+		}
+		if (store_commit(r->store) == -1) {
+			store_rollback(r->store);
+			return -1;
+		}
+		*cursor = id - 1;
+		if (*cursor < r->series->max_id)
+			return 1;
+		*cursor = r->series->max_id + 1;
+		return 1;
+	}
+	if ((rc = cap_step(r, c, now)) != 0)
+		return rc;
+	if ((rc = vacuum_step(r)) != 0)
+		return rc < 0 ? -1 : 1;
+	return 0;
+}
+
+void
+retention_stats(const struct retention *r, struct retention_stats *st)
+{
+	*st = r->st;
+}

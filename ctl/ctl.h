@@ -17,5 +17,9 @@ int	ctl_load(struct ctl *, int argc, char **argv);
 int	ctl_dump(struct ctl *, int argc, char **argv);
 int	ctl_status(struct ctl *, int argc, char **argv);
 int	ctl_fetch(struct ctl *, int argc, char **argv);
+int	ctl_query(struct ctl *, int argc, char **argv);
+int	ctl_series(struct ctl *, int argc, char **argv);
+int	ctl_stats(struct ctl *, int argc, char **argv);
+int	ctl_backup(struct ctl *, int argc, char **argv);
 
 #endif

@@ -6,6 +6,10 @@
  *   ternctl [-f conf] dump [-s SERIES_ID] [DB]
  *   ternctl [-f conf] status [SOCKET]
  *   ternctl [-f conf] fetch [-m MAX] [-b] [-k] [-s REASON] [SOCKET]
+ *   ternctl [-f conf] query [--range 24h] [--points N] [--db DB] SERIES
+ *   ternctl [-f conf] series [-D DEVICE] [-n NAME] [-l LABELS] [DB]
+ *   ternctl [-f conf] stats [DB]
+ *   ternctl [-f conf] backup [--db DB] FILE
  *   ternctl [-f conf] check
  *
  * SOCKET and DB default to the configuration's writer.socket and
@@ -21,13 +25,17 @@
 #include "log.h"
 
 #define USAGE \
-	"ternctl [-dv] [-f conf] tap|load|dump|status|fetch|check [args]\n" \
+	"ternctl [-dv] [-f conf] COMMAND [args]\n" \
 	"  tap [-t TYPE,...] [-s SERIES] [-c COUNT] [SOCKET]\n" \
 	"  load [-r RATE] [-s SERIES] [-b BATCH] [-d SECONDS] [-n SAMPLES]\n" \
 	"       [-D DEVICE] [-N NAME] [-i STEP_MS] [-T T0_MS] [-q BYTES] [SOCKET]\n" \
 	"  dump [-s SERIES_ID] [DB]\n" \
 	"  status [SOCKET]\n" \
 	"  fetch [-m MAX] [-b] [-k] [-s REASON] [SOCKET]\n" \
+	"  query [--range 24h] [--points N] [--db DB] [-D DEVICE] SERIES\n" \
+	"  series [-D DEVICE] [-n NAME] [-l LABELS] [DB]\n" \
+	"  stats [DB]\n" \
+	"  backup [--db DB] FILE\n" \
 	"  check"
 
 static const struct {
@@ -39,6 +47,10 @@ static const struct {
 	{ "dump", ctl_dump },
 	{ "status", ctl_status },
 	{ "fetch", ctl_fetch },
+	{ "query", ctl_query },
+	{ "series", ctl_series },
+	{ "stats", ctl_stats },
+	{ "backup", ctl_backup },
 };
 
 int

@@ -171,7 +171,7 @@ long
 raw_read(struct raw_reader *r, int64_t series, int64_t from, int64_t to,
     size_t max, struct raw_result *out, char *err, size_t errlen)
 {
-	int	 rc;
+	int	 rc, own_txn;
 	long	 k, i;
 	int64_t	 t0, t1, bound = INT64_MIN;
 	char	 why[128];
@@ -179,7 +179,9 @@ raw_read(struct raw_reader *r, int64_t series, int64_t from, int64_t to,
 	out->n = 0;
 	if (from > to)
 		return 0;
-	if (sqlite3_step(r->begin) != SQLITE_DONE) {
+	/* A caller already inside a read transaction has its snapshot. */
+	own_txn = sqlite3_get_autocommit(r->db);
+	if (own_txn && sqlite3_step(r->begin) != SQLITE_DONE) {
 		snprintf(err, errlen, "begin: %s", sqlite3_errmsg(r->db));
 		sqlite3_reset(r->begin);
 		return -1;
@@ -218,8 +220,10 @@ raw_read(struct raw_reader *r, int64_t series, int64_t from, int64_t to,
 			bound = kth_newest(out, max);
 	}
 	sqlite3_reset(r->runs);
-	sqlite3_step(r->end);
-	sqlite3_reset(r->end);
+	if (own_txn) {
+		sqlite3_step(r->end);
+		sqlite3_reset(r->end);
+	}
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		if (rc != SQLITE_CORRUPT && rc != SQLITE_NOMEM)
 			snprintf(err, errlen, "read series %lld: %s",

@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "chunk.h"
 #include "log.h"
@@ -293,6 +294,101 @@ migrate(struct store *s)
 	return 0;
 }
 
+/*
+ * How long the start-up integrity check may take.  quick_check reads every
+ * page, so on a large database on an SD card it can take minutes; a
+ * writer that does not come up in that time is worse than one that starts
+ * on a database it only checked part of.
+ */
+#define STORE_CHECK_MS		10000
+
+static int
+check_progress(void *arg)
+{
+	struct timespec	ts;
+	double		*deadline = arg;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 > *deadline;
+}
+
+/*
+ * After an unclean shutdown (the state row says the last run did not stop
+ * cleanly), runs a time-bounded PRAGMA quick_check.  A database that fails
+ * it is reported as corrupt (store->rc SQLITE_CORRUPT) so that the caller
+ * can quarantine it.  Then marks this run as not yet stopped cleanly.
+ */
+static int
+check_unclean(struct store *s)
+{
+	sqlite3_stmt	*st;
+	struct timespec	 ts;
+	double		 deadline;
+	int		 clean = 1, rc;
+	char		 result[256] = "";
+
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM state WHERE key = "
+	    "'clean'", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "state");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		clean = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!clean) {
+		log_warnx("%s: the last run did not stop cleanly; checking the "
+		    "database (at most %d s)", s->path, STORE_CHECK_MS / 1000);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		deadline = (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6 +
+		    STORE_CHECK_MS;
+		sqlite3_progress_handler(s->db, 10000, check_progress,
+		    &deadline);
+		rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st,
+		    NULL);
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+			snprintf(result, sizeof(result), "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		sqlite3_progress_handler(s->db, 0, NULL, NULL);
+		if (rc == SQLITE_INTERRUPT)
+			log_warnx("%s: integrity check not finished in %d s; "
+			    "starting anyway", s->path, STORE_CHECK_MS / 1000);
+		else if ((rc & 0xff) == SQLITE_CORRUPT ||
+		    (rc & 0xff) == SQLITE_NOTADB ||
+		    (rc == SQLITE_ROW && strcmp(result, "ok") != 0)) {
+			s->rc = SQLITE_CORRUPT;
+			snprintf(s->err, sizeof(s->err), "integrity check "
+			    "failed: %.200s", result[0] ? result :
+			    sqlite3_errstr(rc));
+			return -1;
+		} else
+			log_info("%s: integrity check ok", s->path);
+	}
+	return exec(s, "INSERT OR REPLACE INTO state (key, value) VALUES "
+	    "('clean', 0)");
+}
+
+int
+store_quarantine(const char *path, char *moved, size_t movedlen)
+{
+	static const char *const sfx[] = { "", "-wal", "-shm" };
+	char		from[CONF_PATH_MAX + 8], to[CONF_PATH_MAX + 64];
+	time_t		now = time(NULL);
+	struct tm	tm;
+	char		stamp[32];
+	size_t		i;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	for (i = 0; i < sizeof(sfx) / sizeof(sfx[0]); i++) {
+		snprintf(from, sizeof(from), "%s%s", path, sfx[i]);
+		snprintf(to, sizeof(to), "%s.corrupt-%s%s", path, stamp, sfx[i]);
+		if (rename(from, to) == -1 && errno != ENOENT)
+			return -1;
+		if (i == 0)
+			snprintf(moved, movedlen, "%s", to);
+	}
+	return 0;
+}
+
 int
 store_open(struct store *s, const struct conf_writer *c)
 {
@@ -343,6 +439,8 @@ store_open(struct store *s, const struct conf_writer *c)
 		return -1;
 	if (migrate(s) == -1)
 		return -1;
+	if (check_unclean(s) == -1)
+		return -1;
 	sqlite3_wal_hook(s->db, wal_hook, s);
 
 	if (prepare(s, &s->begin, "BEGIN IMMEDIATE") == -1 ||
@@ -390,6 +488,20 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "last_batch_ms = excluded.last_batch_ms") == -1)
 		return -1;
 	return 0;
+}
+
+int
+store_mark_clean(struct store *s)
+{
+	return exec(s, "INSERT OR REPLACE INTO state (key, value) VALUES "
+	    "('clean', 1)");
+}
+
+int
+store_is_corrupt(const struct store *s)
+{
+	return (s->rc & 0xff) == SQLITE_CORRUPT ||
+	    (s->rc & 0xff) == SQLITE_NOTADB;
 }
 
 void

@@ -57,6 +57,22 @@ struct store {
  * (store_close must still be called).
  */
 int	store_open(struct store *, const struct conf_writer *c);
+/*
+ * 1 when the last failure means the file is not a sound database (corrupt,
+ * not a database, or failing the start-up check after an unclean stop).
+ */
+int	store_is_corrupt(const struct store *);
+
+/*
+ * Moves path and its -wal and -shm aside as PATH.corrupt-STAMP[-wal|-shm]
+ * so that a fresh database can start; *moved names the new main file.
+ * Returns 0 or -1 (errno).
+ */
+int	store_quarantine(const char *path, char *moved, size_t movedlen);
+
+/* Records a clean stop, so the next start skips the integrity check. */
+int	store_mark_clean(struct store *);
+
 /* Finalises statements and closes; safe on a failed or zeroed store. */
 void	store_close(struct store *);
 

@@ -31,6 +31,7 @@ struct upbatch {
 
 struct upwait {
 	struct peer	*peer;
+	uint64_t	 seq;		/* of the FETCH, echoed in BATCH */
 	uint32_t	 max;
 	int		 backlog;
 };
@@ -301,7 +302,7 @@ serve_one(struct upload *u, struct upwait *w)
 	b->id = u->next_id;
 	b->peer = w->peer;
 	b->samples = u->npoints;
-	if (u->send(w->peer, &u->sb, u->arg) == -1) {
+	if (u->send(w->peer, w->seq, &u->sb, u->arg) == -1) {
 		/* Its buffer is full; the rows stay pending. */
 		free(b->rows);
 		free(b);
@@ -329,8 +330,8 @@ upload_serve(struct upload *u)
 }
 
 int
-upload_fetch(struct upload *u, struct peer *p, const struct fetch_msg *f,
-    char *err, size_t errlen)
+upload_fetch(struct upload *u, struct peer *p, uint64_t seq,
+    const struct fetch_msg *f, char *err, size_t errlen)
 {
 	struct upwait	*w = NULL;
 	size_t		 i;
@@ -350,6 +351,7 @@ upload_fetch(struct upload *u, struct peer *p, const struct fetch_msg *f,
 		return -1;
 	}
 	w->peer = p;
+	w->seq = seq;
 	w->max = f->max;
 	w->backlog = f->backlog;
 	if (serve_one(u, w) == -1)

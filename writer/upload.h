@@ -31,8 +31,8 @@
 struct upload;
 
 /* Sends a BATCH body to p (the writer's send path, which also taps). */
-typedef int	(*upload_send_cb)(struct peer *p, const msgpack_sbuffer *sb,
-		    void *arg);
+typedef int	(*upload_send_cb)(struct peer *p, uint64_t seq,
+		    const msgpack_sbuffer *sb, void *arg);
 
 struct upload_stats {
 	uint64_t	batches, samples;	/* sent */
@@ -49,9 +49,11 @@ void		 upload_free(struct upload *);
 
 /*
  * Records p's FETCH (replacing an earlier one of the same kind) and
- * serves it if there is something pending.  Returns 0, or -1 with err.
+ * serves it if there is something pending.  The BATCH that answers it
+ * carries the FETCH's header seq, so an uploader with a live and a
+ * backlog FETCH open knows which one it answers.  Returns 0, or -1.
  */
-int		 upload_fetch(struct upload *, struct peer *p,
+int		 upload_fetch(struct upload *, struct peer *p, uint64_t seq,
 		    const struct fetch_msg *, char *err, size_t errlen);
 
 /*

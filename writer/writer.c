@@ -1036,7 +1036,7 @@ dispatch(struct peer *p, const struct frame *f, void *arg, char *err,
 			return -1;
 		tap_copy(w, p, "in", f->hdr.type, f->hdr.seq, f->body,
 		    f->hdr.length);
-		return upload_fetch(w->up, p, &fm, err, errlen);
+		return upload_fetch(w->up, p, f->hdr.seq, &fm, err, errlen);
 	case FRAME_DONE:
 		if (body_decode_done(w->dec, f->body, f->hdr.length, &dm, err,
 		    errlen) == -1)
@@ -1090,9 +1090,9 @@ accept_peer(struct peer *p, void *arg, char *err, size_t errlen)
 }
 
 static int
-send_batch(struct peer *p, const msgpack_sbuffer *sb, void *arg)
+send_batch(struct peer *p, uint64_t seq, const msgpack_sbuffer *sb, void *arg)
 {
-	return send_frame(arg, p, FRAME_BATCH, 0, sb);
+	return send_frame(arg, p, FRAME_BATCH, seq, sb);
 }
 
 /* --- start and stop --- */
@@ -1195,8 +1195,27 @@ main(int argc, char **argv)
 	msgpack_sbuffer_init(&w.sb);
 	if ((w.dec = body_dec_new()) == NULL)
 		fatalx("out of memory");
-	if (store_open(&w.store, &w.conf.writer) == -1)
-		fatalx("%s: %s", w.conf.writer.database, w.store.err);
+	if (store_open(&w.store, &w.conf.writer) == -1) {
+		char	moved[CONF_PATH_MAX + 64];
+
+		/*
+		 * A corrupt database must not become a crash loop: move it
+		 * aside, keep it for an operator, and start on a fresh one.
+		 * Producers still hold what was not acknowledged.
+		 */
+		if (!store_is_corrupt(&w.store))
+			fatalx("%s: %s", w.conf.writer.database, w.store.err);
+		store_close(&w.store);
+		if (store_quarantine(w.conf.writer.database, moved,
+		    sizeof(moved)) == -1)
+			fatal("%s: cannot move the corrupt database aside",
+			    w.conf.writer.database);
+		log_error("%s: database is corrupt (%s); moved it to %s and "
+		    "started a fresh one", w.conf.writer.database, w.store.err,
+		    moved);
+		if (store_open(&w.store, &w.conf.writer) == -1)
+			fatalx("%s: %s", w.conf.writer.database, w.store.err);
+	}
 	if (store_load_series(&w.store, &w.series) == -1)
 		fatalx("%s: %s", w.conf.writer.database, w.store.err);
 	w.store.upload_gate = w.conf.uploader.enabled;
@@ -1265,6 +1284,8 @@ main(int argc, char **argv)
 	rollup_free(w.ru);
 	retention_free(w.ret);
 	if (store_checkpoint(&w.store, SQLITE_CHECKPOINT_TRUNCATE) == -1)
+		log_warnx("%s", w.store.err);
+	if (store_mark_clean(&w.store) == -1)
 		log_warnx("%s", w.store.err);
 	store_close(&w.store);
 	series_table_free(&w.series);

@@ -572,15 +572,40 @@ dispatch(struct peer *p, const struct frame *f, void *arg, char *err,
 	}
 }
 
+/*
+ * Asks the writer for its counters, and tells it ours: the writer keeps
+ * the last set an uploader sent and shows it in its own STATS reply, so
+ * `ternctl status` on the device covers the upload side too.
+ */
 static void
 send_stats_request(struct uploader *u)
 {
-	struct peer	*p = peer_client_peer(u->client);
+	struct peer		*p = peer_client_peer(u->client);
+	struct stat_kv		 kv[10];
+	struct stats_msg	 m;
+	uint32_t		 n = 0;
 
 	if (p == NULL)
 		return;
+#define KV(k, v) do {							\
+	kv[n].name = PSTR(k);						\
+	kv[n++].value = (double)(v);					\
+} while (0)
+	KV("uploader_backlog_samples", u->w_pending);
+	KV("uploader_oldest_pending_ts", u->w_oldest_ts);
+	KV("uploader_last_success_ms", u->last_success_ms);
+	KV("uploader_consecutive_failures", u->failures);
+	KV("uploader_setaside_batches", u->st.setaside_batches);
+	KV("uploader_auth_blocked", u->auth_blocked);
+	KV("uploader_requests", u->st.requests);
+	KV("uploader_failed_requests", u->st.failed_requests);
+	KV("uploader_samples_ok", u->st.samples_ok);
+	KV("uploader_bytes_sent", u->st.bytes_sent);
+#undef KV
+	m.n = n;
+	m.kv = kv;
 	msgpack_sbuffer_clear(&u->sb);
-	if (body_encode_empty(&u->sb) == 0)
+	if (body_encode_stats(&u->sb, &m) == 0)
 		(void)peer_send_sb(p, FRAME_STATS, ++u->seq, &u->sb);
 }
 

@@ -83,8 +83,14 @@
 /* How long a stopping writer waits for its ACKs to reach producers. */
 #define STOP_DRAIN_MS		2000
 
+/* Counters a client reported in its STATS (the uploader's). */
+#define PROD_MAX_STATS	16
+
 struct prod {
 	struct peer		*peer;
+	uint32_t		 nstats;
+	char			 stat_name[PROD_MAX_STATS][48];
+	double			 stat_value[PROD_MAX_STATS];
 	struct writer		*w;
 	TAILQ_ENTRY(prod)	 wait_entry;	/* in w->waiting */
 	TAILQ_ENTRY(prod)	 tap_entry;	/* in w->taps */
@@ -915,10 +921,50 @@ on_samples(struct writer *w, struct prod *pr, const struct frame *f,
 	return 0;
 }
 
+/*
+ * A STATS request may carry the sender's own counters (the uploader
+ * reports its backlog and failures this way); they are kept, replacing the
+ * last set, and included in every reply.
+ */
+static int
+keep_stats(struct writer *w, struct prod *pr, const struct frame *f,
+    char *err, size_t errlen)
+{
+	struct stats_msg	m;
+	uint32_t		i;
+
+	if (body_decode_stats(w->dec, f->body, f->hdr.length, &m, err,
+	    errlen) == -1)
+		return -1;
+	if (m.n == 0)
+		return 0;
+	pr->nstats = 0;
+	for (i = 0; i < m.n && pr->nstats < PROD_MAX_STATS; i++) {
+		log_escape(m.kv[i].name.p, m.kv[i].name.n,
+		    pr->stat_name[pr->nstats], sizeof(pr->stat_name[0]));
+		pr->stat_value[pr->nstats++] = m.kv[i].value;
+	}
+	return 0;
+}
+
+/* Adds every client's reported counters to a reply. */
+static void
+peer_stats(struct peer *p, void *arg)
+{
+	struct stats_msg	*m = arg;
+	struct prod		*pr = peer_data(p);
+	uint32_t		 i;
+
+	for (i = 0; pr != NULL && i < pr->nstats && m->n < 64; i++) {
+		m->kv[m->n].name = PSTR(pr->stat_name[i]);
+		m->kv[m->n++].value = pr->stat_value[i];
+	}
+}
+
 static int
 on_stats(struct writer *w, struct prod *pr, const struct frame *f)
 {
-	struct stat_kv		 kv[40];
+	struct stat_kv		 kv[64];
 	struct stats_msg	 m;
 	struct upload_stats	 us;
 	struct retention_stats	 rs;
@@ -966,6 +1012,7 @@ on_stats(struct writer *w, struct prod *pr, const struct frame *f)
 #undef KV
 	m.n = n;
 	m.kv = kv;
+	peer_listener_foreach(w->lis, peer_stats, &m);
 	msgpack_sbuffer_clear(&w->sb);
 	if (body_encode_stats(&w->sb, &m) == -1)
 		return 0;
@@ -1016,6 +1063,8 @@ dispatch(struct peer *p, const struct frame *f, void *arg, char *err,
 	case FRAME_STATS:
 		tap_copy(w, p, "in", f->hdr.type, f->hdr.seq, f->body,
 		    f->hdr.length);
+		if (keep_stats(w, pr, f, err, errlen) == -1)
+			return -1;
 		return on_stats(w, pr, f);
 	case FRAME_LOGLEVEL:
 		if (body_decode_loglevel(w->dec, f->body, f->hdr.length, &ll,

@@ -28,17 +28,10 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "query.h"
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 fmt_ts(int64_t ms, char *buf, size_t len)
@@ -145,7 +138,7 @@ ctl_query(struct ctl *ctl, int argc, char **argv)
 		return 1;
 	}
 	memset(&r, 0, sizeof(r));
-	now = now_ms();
+	now = clock_wall_ms();
 	if (query_range(q, id, now - range, now, points, &r, err,
 	    sizeof(err)) < 0) {
 		fprintf(stderr, "ternctl query: %s\n", err);

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "post.h"
 
@@ -47,14 +48,6 @@ struct post_sock {
 	struct event	*ev;
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Hands every finished transfer to its owner. */
 static void
@@ -93,7 +86,7 @@ check_done(struct post *pp)
 		r.body = req->resp;
 		r.body_len = req->resp_len;
 		r.retry_after = req->retry_after[0] ? req->retry_after : NULL;
-		r.elapsed_ms = mono_ms() - req->started;
+		r.elapsed_ms = (int64_t)clock_mono_ms() - req->started;
 		req->cb(req, &r, req->arg);
 	}
 }
@@ -351,7 +344,7 @@ post_start(struct post_req *req, const void *body, size_t len,
 	    (curl_off_t)len);
 	req->resp_len = 0;
 	req->errbuf[0] = '\0';
-	req->started = mono_ms();
+	req->started = (int64_t)clock_mono_ms();
 	if ((mc = curl_multi_add_handle(req->pp->multi, req->easy)) !=
 	    CURLM_OK) {
 		snprintf(err, errlen, "%s", curl_multi_strerror(mc));

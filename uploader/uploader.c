@@ -45,6 +45,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "body.h"
 #include "conf.h"
 #include "daemon.h"
@@ -179,35 +180,8 @@ static void	lane_post(struct lane *);
 static void	finish(struct uploader *);
 static const char *age_str(int64_t, char *, size_t);
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-arm_ms(struct event *ev, int64_t ms)
-{
-	struct timeval	tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	evtimer_add(ev, &tv);
-}
 
 /* A uniform double in [0, 1) for the jitter. */
 static double
@@ -288,7 +262,7 @@ send_done(struct uploader *u, struct lane *l, int set_aside,
 static void
 refill(struct uploader *u)
 {
-	int64_t	now = mono_ms();
+	int64_t	now = (int64_t)clock_mono_ms();
 	double	cap = (double)(u->chunk > u->uc->backlog_rate ? u->chunk :
 		    u->uc->backlog_rate);
 
@@ -321,7 +295,7 @@ may_fetch(struct uploader *u, struct lane *l)
 	refill(u);
 	if (u->tokens < (double)u->chunk) {
 		if (!evtimer_pending(u->pace_ev, NULL))
-			arm_ms(u->pace_ev, (int64_t)ceil(((double)u->chunk -
+			clock_arm(u->pace_ev, (int64_t)ceil(((double)u->chunk -
 			    u->tokens) * 1000.0 /
 			    (double)u->uc->backlog_rate));
 		return 0;
@@ -473,7 +447,7 @@ on_batch(struct uploader *u, const struct frame *f, char *err, size_t errlen)
 	msgpack_sbuffer_clear(&l->body);
 	msgpack_sbuffer_clear(&l->json);
 	if (u->uc->format == CONF_FORMAT_JSON) {
-		if (payload_json(&m, u->conf.device, now_ms(), &l->json,
+		if (payload_json(&m, u->conf.device, clock_wall_ms(), &l->json,
 		    &skipped) == -1)
 			goto nomem;
 		u->st.json_skipped += skipped;
@@ -674,7 +648,7 @@ on_post_done(struct post_req *req, const struct post_result *r, void *arg)
 	case RETRY_OK:
 		link_ok(u);
 		log_once_ok(&u->setaside_once, "batches set aside");
-		u->last_success_ms = now_ms();
+		u->last_success_ms = clock_wall_ms();
 		u->st.batches_ok++;
 		u->st.samples_ok += l->npoints;
 		if (l->backlog)
@@ -686,7 +660,7 @@ on_post_done(struct post_req *req, const struct post_result *r, void *arg)
 		send_done(u, l, 0, NULL);
 		lane_reset(l);
 		if (!l->backlog && u->backlog_hint && !u->stopping)
-			arm_ms(l->fetch_ev, LIVE_BACKLOG_INTERVAL_MS);
+			clock_arm(l->fetch_ev, LIVE_BACKLOG_INTERVAL_MS);
 		break;
 	case RETRY_SET_ASIDE:
 		link_ok(u);
@@ -710,16 +684,16 @@ on_post_done(struct post_req *req, const struct post_result *r, void *arg)
 			    age_str(u->uc->retry_max_ms, every,
 			    sizeof(every)));
 			u->auth_blocked = 1;
-			u->auth_logged_ms = mono_ms();
-		} else if (mono_ms() - u->auth_logged_ms >= AUTH_LOG_MS) {
+			u->auth_logged_ms = (int64_t)clock_mono_ms();
+		} else if ((int64_t)clock_mono_ms() - u->auth_logged_ms >= AUTH_LOG_MS) {
 			log_error("credential rejected, %" PRIu64 " attempts "
 			    "(%s)", u->auth_attempts, reason);
-			u->auth_logged_ms = mono_ms();
+			u->auth_logged_ms = (int64_t)clock_mono_ms();
 		}
 		if (stale)
 			lane_reset(l);
 		if (!evtimer_pending(u->auth_ev, NULL))
-			arm_ms(u->auth_ev, u->uc->retry_max_ms);
+			clock_arm(u->auth_ev, u->uc->retry_max_ms);
 		break;
 	case RETRY_AGAIN:
 		u->failures++;
@@ -748,7 +722,7 @@ on_post_done(struct post_req *req, const struct post_result *r, void *arg)
 		if (stale || u->stopping)
 			lane_reset(l);
 		else
-			arm_ms(l->retry_ev, delay);
+			clock_arm(l->retry_ev, delay);
 		break;
 	}
 	if (stale && l->state != LANE_IDLE)
@@ -798,7 +772,7 @@ later:
 	delay = retry_backoff_ms(l->attempts - 1, u->uc->retry_min_ms,
 	    u->uc->retry_max_ms, uniform01());
 	/* At least retry_min: a local failure is not fixed in no time. */
-	arm_ms(l->retry_ev, delay > u->uc->retry_min_ms ? delay :
+	clock_arm(l->retry_ev, delay > u->uc->retry_min_ms ? delay :
 	    u->uc->retry_min_ms);
 }
 
@@ -842,7 +816,7 @@ auth_cb(evutil_socket_t fd, short what, void *arg)
 	if (l != NULL)
 		lane_post(l);
 	else {
-		arm_ms(u->auth_ev, u->uc->retry_max_ms);
+		clock_arm(u->auth_ev, u->uc->retry_max_ms);
 		pump(u);
 	}
 }
@@ -878,7 +852,7 @@ status_cb(evutil_socket_t fd, short what, void *arg)
 	struct uploader		*u = arg;
 	const struct counters	*a = &u->st_min, *b = &u->st;
 	char			 pend[96], last[32], old[32];
-	int64_t			 now = now_ms();
+	int64_t			 now = clock_wall_ms();
 
 	if (u->w_have)
 		snprintf(pend, sizeof(pend), "%lld pending, oldest %s ago",
@@ -964,7 +938,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("stopping; waiting up to %d s for %u requests in flight",
 	    STOP_MS / 1000, post_active(u->post));
-	arm_ms(u->stop_ev, STOP_MS);
+	clock_arm(u->stop_ev, STOP_MS);
 }
 
 /* --- start --- */
@@ -1065,7 +1039,7 @@ main(int argc, char **argv)
 	u.chunk = u.uc->batch_samples < u.uc->backlog_rate ?
 	    u.uc->batch_samples : u.uc->backlog_rate;
 	u.tokens = (double)u.chunk;
-	u.tokens_ms = mono_ms();
+	u.tokens_ms = (int64_t)clock_mono_ms();
 	/* A restart may find a backlog; the first STATS reply says. */
 	u.backlog_hint = 1;
 	msgpack_sbuffer_init(&u.sb);
@@ -1088,8 +1062,8 @@ main(int argc, char **argv)
 	if (u.client == NULL || u.auth_ev == NULL || u.pace_ev == NULL ||
 	    u.stop_ev == NULL || u.status_ev == NULL || u.stats_ev == NULL)
 		fatalx("cannot create events");
-	arm_ms(u.status_ev, STATUS_MS);
-	arm_ms(u.stats_ev, STATS_POLL_MS);
+	clock_arm(u.status_ev, STATUS_MS);
+	clock_arm(u.stats_ev, STATS_POLL_MS);
 	log_info("uploading device '%s' from %s to %s (%s%s)", u.conf.device,
 	    u.conf.writer.socket, u.uc->url, u.uc->format ==
 	    CONF_FORMAT_JSON ? "json" : "msgpack", u.uc->gzip ? ", gzip" : "");

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "chunk.h"
 #include "log.h"
 #include "upload.h"
@@ -59,14 +60,6 @@ struct upload {
 	double			 v[CHUNK_MAX_SAMPLES];
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct upload *
 upload_new(struct store *store, struct series_table *series,
@@ -385,7 +378,7 @@ upload_done(struct upload *u, struct peer *p, const struct done_msg *d,
 	    store_mark_uploaded(u->store, b->rows, b->nrows,
 	    d->set_aside ? 2 : 1) == -1 ||
 	    (d->set_aside && store_put_setaside(u->store, b->id, b->samples,
-	    reason, now_ms()) == -1) ||
+	    reason, clock_wall_ms()) == -1) ||
 	    store_commit(u->store) == -1) {
 		store_rollback(u->store);
 		log_warnx("upload: recording batch %llu: %s; its samples stay "
@@ -404,7 +397,7 @@ upload_done(struct upload *u, struct peer *p, const struct done_msg *d,
 		u->st.done_batches++;
 		u->st.done_samples += b->samples;
 	}
-	u->st.last_done_ms = now_ms();
+	u->st.last_done_ms = clock_wall_ms();
 	batch_free(u, b);
 	upload_serve(u);
 	return 0;

@@ -34,6 +34,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "body.h"
 #include "conf.h"
 #include "daemon.h"
@@ -182,33 +183,8 @@ struct writer {
 
 static int	flush(struct writer *);
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
-static double
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void
-arm_ms(struct event *ev, int64_t ms)
-{
-	struct timeval	tv;
-
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	evtimer_add(ev, &tv);
-}
 
 /* --- taps --- */
 
@@ -496,7 +472,7 @@ flush_series(struct writer *w, struct series *s, size_t *kept, int64_t *last)
 static void
 compact_kick(struct writer *w)
 {
-	int64_t	 now = now_ms();
+	int64_t	 now = clock_wall_ms();
 	uint64_t per = w->series.n > 0 ? w->series.n : 1;
 
 	if (w->compacting || w->head_samples == 0 || w->stopping)
@@ -505,7 +481,7 @@ compact_kick(struct writer *w)
 	    * per || now - w->head_since_ms >= w->conf.writer.compact_ms) {
 		w->compacting = 1;
 		w->compact_cursor = 0;
-		arm_ms(w->compact_ev, 0);
+		clock_arm(w->compact_ev, 0);
 	}
 }
 
@@ -529,7 +505,7 @@ flush(struct writer *w)
 	struct series	*s;
 	size_t		 i, off, kept, total_new = 0;
 	int64_t		*lasts = NULL, last;
-	double		 t0 = mono_ms();
+	double		 t0 = clock_mono_ms();
 
 	if (w->flush_ev != NULL)
 		evtimer_del(w->flush_ev);
@@ -582,13 +558,13 @@ flush(struct writer *w)
 	}
 	for (i = 0; i < w->ngaps; i++)
 		if (store_put_gap(&w->store, w->gaps[i].device, &w->gaps[i].g,
-		    "producer queue full", now_ms()) == -1)
+		    "producer queue full", clock_wall_ms()) == -1)
 			goto fail;
 	for (i = 0; i < w->ndevs; i++) {
 		struct dev_rec	*d = &w->devs[i];
 
 		if (store_put_device(&w->store, d->id, d->hostname, d->address,
-		    d->os, d->has_agent, now_ms()) == -1)
+		    d->os, d->has_agent, clock_wall_ms()) == -1)
 			goto fail;
 	}
 	if (store_commit(&w->store) == -1)
@@ -607,9 +583,9 @@ flush(struct writer *w)
 	w->st.commits++;
 	w->st.samples_new += total_new;
 	w->st.gaps += w->ngaps;
-	w->st.last_commit_ms = mono_ms() - t0;
+	w->st.last_commit_ms = clock_mono_ms() - t0;
 	if (total_new > 0 && w->head_samples == 0)
-		w->head_since_ms = now_ms();
+		w->head_since_ms = clock_wall_ms();
 	w->head_samples += (int64_t)total_new;
 	log_debug("commit: %zu samples held, %zu new, %zu series, %.2f ms",
 	    w->npend, total_new, w->ntouched, w->st.last_commit_ms);
@@ -654,7 +630,7 @@ fail:
 		w->retry_ms = w->retry_ms == 0 ? RETRY_MIN_MS :
 		    (w->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
 		    w->retry_ms * 2);
-		arm_ms(w->retry_ev, w->retry_ms);
+		clock_arm(w->retry_ev, w->retry_ms);
 	}
 	return -1;
 }
@@ -695,13 +671,13 @@ compact_cb(evutil_socket_t fd, short what, void *arg)
 	log_once_ok(&w->compact_fail, "compaction");
 	if (n > 0) {
 		/* Let pending I/O run before the next step. */
-		arm_ms(w->compact_ev, 0);
+		clock_arm(w->compact_ev, 0);
 		return;
 	}
 	w->compacting = 0;
 	w->st.compactions++;
 	w->head_samples = store_head_samples(&w->store);
-	w->head_since_ms = w->head_samples > 0 ? now_ms() : 0;
+	w->head_since_ms = w->head_samples > 0 ? clock_wall_ms() : 0;
 	checkpoint_maybe(w, 1);
 }
 
@@ -718,13 +694,13 @@ rollup_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->stopping)
 		return;
 	if (w->failing) {
-		arm_ms(w->rollup_ev, w->conf.writer.rollup_ms);
+		clock_arm(w->rollup_ev, w->conf.writer.rollup_ms);
 		return;
 	}
-	n = rollup_step(w->ru, now_ms(), ROLLUP_STEP_BUCKETS);
+	n = rollup_step(w->ru, clock_wall_ms(), ROLLUP_STEP_BUCKETS);
 	if (n > 0) {
 		log_once_ok(&w->rollup_fail, "rollup");
-		arm_ms(w->rollup_ev, 0);
+		clock_arm(w->rollup_ev, 0);
 		return;
 	}
 	if (n < 0)
@@ -733,7 +709,7 @@ rollup_cb(evutil_socket_t fd, short what, void *arg)
 	else
 		log_once_ok(&w->rollup_fail, "rollup");
 	checkpoint_maybe(w, 0);
-	arm_ms(w->rollup_ev, w->conf.writer.rollup_ms);
+	clock_arm(w->rollup_ev, w->conf.writer.rollup_ms);
 }
 
 static void
@@ -745,13 +721,13 @@ retention_cb(evutil_socket_t fd, short what, void *arg)
 	if (w->stopping)
 		return;
 	if (w->failing) {
-		arm_ms(w->retention_ev, w->conf.writer.retention_ms);
+		clock_arm(w->retention_ev, w->conf.writer.retention_ms);
 		return;
 	}
-	n = retention_step(w->ret, &w->conf.writer, now_ms(),
+	n = retention_step(w->ret, &w->conf.writer, clock_wall_ms(),
 	    &w->prune_cursor);
 	if (n > 0) {
-		arm_ms(w->retention_ev, 0);
+		clock_arm(w->retention_ev, 0);
 		return;
 	}
 	if (n < 0)
@@ -761,7 +737,7 @@ retention_cb(evutil_socket_t fd, short what, void *arg)
 		log_once_ok(&w->retention_fail, "retention");
 	w->prune_cursor = 0;
 	checkpoint_maybe(w, 0);
-	arm_ms(w->retention_ev, w->conf.writer.retention_ms);
+	clock_arm(w->retention_ev, w->conf.writer.retention_ms);
 }
 
 static void
@@ -771,7 +747,7 @@ ckpt_cb(evutil_socket_t fd, short what, void *arg)
 
 	checkpoint_maybe(w, 1);
 	compact_kick(w);
-	arm_ms(w->ckpt_ev, w->conf.writer.checkpoint_ms);
+	clock_arm(w->ckpt_ev, w->conf.writer.checkpoint_ms);
 }
 
 /* --- frames --- */
@@ -917,7 +893,7 @@ on_samples(struct writer *w, struct prod *pr, const struct frame *f,
 	if (w->npend >= w->conf.writer.flush_samples)
 		(void)flush(w);
 	else if (!evtimer_pending(w->flush_ev, NULL))
-		arm_ms(w->flush_ev, w->conf.writer.flush_ms);
+		clock_arm(w->flush_ev, w->conf.writer.flush_ms);
 	return 0;
 }
 
@@ -1187,7 +1163,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	if (peer_listener_count(w->lis) == 0)
 		event_active(w->stop_ev, 0, 0);
 	else
-		arm_ms(w->stop_ev, STOP_DRAIN_MS + 500);
+		clock_arm(w->stop_ev, STOP_DRAIN_MS + 500);
 }
 
 static void
@@ -1280,7 +1256,7 @@ main(int argc, char **argv)
 			fatalx("%s: %s", w.conf.writer.database, err);
 	}
 	w.head_samples = store_head_samples(&w.store);
-	w.head_since_ms = w.head_samples > 0 ? now_ms() : 0;
+	w.head_since_ms = w.head_samples > 0 ? clock_wall_ms() : 0;
 
 	if ((w.base = event_base_new()) == NULL)
 		fatalx("cannot create the event base");
@@ -1314,10 +1290,10 @@ main(int argc, char **argv)
 	evsignal_add(w.sig_term, NULL);
 	evsignal_add(w.sig_int, NULL);
 	evsignal_add(w.sig_hup, NULL);
-	arm_ms(w.ckpt_ev, w.conf.writer.checkpoint_ms);
+	clock_arm(w.ckpt_ev, w.conf.writer.checkpoint_ms);
 	/* What was dirty when the writer stopped is rolled up first. */
-	arm_ms(w.rollup_ev, 0);
-	arm_ms(w.retention_ev, w.conf.writer.retention_ms);
+	clock_arm(w.rollup_ev, 0);
+	clock_arm(w.retention_ev, w.conf.writer.retention_ms);
 	w.watchdog = daemon_watchdog(w.base);
 
 	log_info("listening on %s, database %s, %zu series, %lld samples in "

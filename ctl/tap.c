@@ -88,11 +88,13 @@ dispatch(struct peer *p, const struct frame *f, void *arg, char *err,
 	char			 why[256];
 
 	if (f == NULL) {
-		fprintf(stderr, "ternctl tap: writer connection closed; "
-		    "reconnecting\n");
+		if (t->count == 0 || t->printed < t->count)
+			fprintf(stderr, "ternctl tap: writer connection "
+			    "closed; reconnecting\n");
 		return 0;
 	}
-	if (f->hdr.type != FRAME_TAP)
+	/* Frames already buffered keep coming until the loop breaks. */
+	if (f->hdr.type != FRAME_TAP || (t->count > 0 && t->printed >= t->count))
 		return 0;
 	if (body_decode_tap(t->dec, f->body, f->hdr.length, &m, err, errlen)
 	    == -1)

@@ -36,6 +36,9 @@
  */
 #define PEER_HELLO_TIMEOUT_MS	5000
 
+/* Output still queued that a dropped peer is sent before its ERROR. */
+#define PEER_ERROR_FLUSH_MAX	(1u << 20)
+
 /* Pending connections the kernel queues while we are busy committing. */
 #define PEER_LISTEN_BACKLOG	64
 
@@ -282,17 +285,44 @@ peer_resume(struct peer *p)
 	    BEV_TRIG_DEFER_CALLBACKS);
 }
 
-/* Sends ERROR {reason} and tries to get it onto the socket now. */
+/*
+ * Sends ERROR {reason} to a peer about to be dropped, straight to the
+ * socket.  The bufferevent cannot do it: its output buffer is frozen at the
+ * front while libevent owns it, and freeing the bufferevent right after
+ * would discard the frame.  Whatever was queued before goes first, so the
+ * peer sees whole frames; a peer whose socket is full gets nothing, which
+ * is fine for one being dropped.
+ */
 static void
 peer_send_error(struct peer *p, const char *reason)
 {
-	msgpack_sbuffer	sb;
+	struct frame_header	 h;
+	struct evbuffer		*out = bufferevent_get_output(p->bev);
+	msgpack_sbuffer		 sb;
+	uint8_t			*buf;
+	size_t			 queued = evbuffer_get_length(out), len;
 
+	/* A peer that left a megabyte unread is not reading anything. */
+	if (queued > PEER_ERROR_FLUSH_MAX)
+		return;
 	msgpack_sbuffer_init(&sb);
-	if (body_encode_error(&sb, reason) == 0 &&
-	    peer_queue(p, FRAME_ERROR, 0, sb.data, sb.size) == 0)
-		(void)evbuffer_write(bufferevent_get_output(p->bev),
-		    bufferevent_getfd(p->bev));
+	if (body_encode_error(&sb, reason) == -1 ||
+	    (buf = malloc(queued + FRAME_HDR_LEN + sb.size)) == NULL) {
+		msgpack_sbuffer_destroy(&sb);
+		return;
+	}
+	evbuffer_copyout(out, buf, queued);
+	memset(&h, 0, sizeof(h));
+	h.length = (uint32_t)sb.size;
+	h.type = FRAME_ERROR;
+	h.version = PROTO_VERSION;
+	frame_header_encode(&h, buf + queued);
+	memcpy(buf + queued + FRAME_HDR_LEN, sb.data, sb.size);
+	len = queued + FRAME_HDR_LEN + sb.size;
+	(void)send(bufferevent_getfd(p->bev), buf, len,
+	    MSG_DONTWAIT | MSG_NOSIGNAL);
+	evbuffer_drain(out, queued);
+	free(buf);
 	msgpack_sbuffer_destroy(&sb);
 }
 

@@ -309,22 +309,22 @@ grp_reserve(struct writer *w, size_t n)
 	return 0;
 }
 
-/* Pauses or resumes every producer (not taps: they only receive). */
+/*
+ * Pauses or resumes the producers: only their frames need a commit.  Taps,
+ * ternctl and the uploader keep being served, so an operator can see a
+ * failing writer (ternctl status) while it fails.
+ */
 static void
 pause_one(struct peer *p, void *arg)
 {
-	struct prod	*pr = peer_data(p);
-
-	if (pr != NULL && !pr->is_tap)
+	if (peer_info(p)->role == ROLE_PRODUCER)
 		peer_pause(p);
 }
 
 static void
 resume_one(struct peer *p, void *arg)
 {
-	struct prod	*pr = peer_data(p);
-
-	if (pr != NULL && !pr->is_tap)
+	if (peer_info(p)->role == ROLE_PRODUCER)
 		peer_resume(p);
 }
 
@@ -1109,7 +1109,7 @@ accept_peer(struct peer *p, void *arg, char *err, size_t errlen)
 	}
 	peer_set_data(p, pr);
 	peer_set_dispatch(p, dispatch, w);
-	if (w->failing && !pr->is_tap)
+	if (w->failing && pi->role == ROLE_PRODUCER)
 		peer_pause(p);
 	return 0;
 }

@@ -74,10 +74,10 @@ CONF
 writer = {
 	socket = "$SOCK";
 	database = "$DB";
-	peer_out_bytes = "1M";
+	flush_samples = 0;
 };
 CONF
-	rejected "$T/bad2.conf" 4 "writer.peer_out_bytes: 1M is below the minimum 5M"
+	rejected "$T/bad2.conf" 4 "writer.flush_samples: 0 is below the minimum 1"
 
 	cat >"$T/bad3.conf" <<CONF
 writer = { socket = "$SOCK"; database = "$DB"; };

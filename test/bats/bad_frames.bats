@@ -14,6 +14,9 @@ GARBAGE=$(printf 'GET / HTTP/1.1\r\nHost: tern\r\n\r\n' | od -An -tx1 | tr -d ' 
 # A 100-byte SAMPLES body: {"device": <str32 of 1000 bytes>} cut after 88.
 BAD_BODY="81a6646576696365db000003e8$(printf '00%.0s' $(seq 88))"
 ACK_BODY="82a373657101a36e657701"	# {"seq": 1, "new": 1}
+# The frame size limit, as proto/frame.h defines it ("(1u * 1024 * 1024)").
+LIMIT=$(( $(sed -n 's/^#define[[:space:]]*FRAME_MAX_BODY[[:space:]]*//p' \
+    "$BATS_TEST_DIRNAME/../../proto/frame.h" | tr -d 'u') ))
 
 # The whole rogues' gallery, one connection each; every rawpeer output is
 # kept in $T/rp-NAME.out.
@@ -21,6 +24,8 @@ run_bad_peers() {
 	rawpeer --raw "$GARBAGE" >"$T/rp-garbage.out"
 	rawpeer --hello --name rp-oversize --frame SAMPLES:4194305 \
 	    >"$T/rp-oversize.out"
+	rawpeer --hello --name rp-limit1 --frame SAMPLES:$((LIMIT + 1)) \
+	    >"$T/rp-limit1.out"
 	rawpeer --hello --name rp-lying --body 00112233445566778899 \
 	    --frame SAMPLES:1000 --close >"$T/rp-lying.out"
 	rawpeer --hello --name rp-badbody --body "$BAD_BODY" --frame SAMPLES \
@@ -42,7 +47,7 @@ run_bad_peers() {
 
 	# Each bad peer was hung up on by the writer (the lying one hung up
 	# itself, mid-frame).
-	for name in garbage oversize badbody nohello v2 bodyv2 ack; do
+	for name in garbage oversize limit1 badbody nohello v2 bodyv2 ack; do
 		run tail -1 "$T/rp-$name.out"
 		assert_output "closed by writer"
 	done
@@ -66,7 +71,9 @@ run_bad_peers() {
 	log=$T/writer.log
 	run grep -F "peer (before HELLO): dropped: protocol version 72, expected 1" "$log"
 	assert_success
-	run grep -E "peer rp-oversize\[[0-9]+\]: dropped: frame length 4194305 exceeds limit 4194304$" "$log"
+	run grep -E "peer rp-oversize\[[0-9]+\]: dropped: frame length 4194305 exceeds limit $LIMIT$" "$log"
+	assert_success
+	run grep -E "peer rp-limit1\[[0-9]+\]: dropped: frame length $((LIMIT + 1)) exceeds limit $LIMIT$" "$log"
 	assert_success
 	run grep -E "peer rp-badbody\[[0-9]+\]: dropped: SAMPLES: str length 1000 at offset 8 exceeds the 88 remaining bytes$" "$log"
 	assert_success
@@ -83,7 +90,7 @@ run_bad_peers() {
 	run grep -E "peer rp-lying\[[0-9]+\]: disconnected" "$log"
 	assert_success
 	run grep -c "dropped:" "$log"
-	assert_output 7
+	assert_output 8
 	# The good producer was never dropped nor reconnected.
 	run grep -c "peer ternctl-load\[$GOOD\]: connected as producer" "$log"
 	assert_output 1
@@ -108,7 +115,7 @@ run_bad_peers() {
 	assert_line --index 1 "closed by writer"
 
 	run rawpeer --hello --name rp-oversize --frame SAMPLES:4194305
-	assert_line "ERROR reason=frame length 4194305 exceeds limit 4194304"
+	assert_line "ERROR reason=frame length 4194305 exceeds limit $LIMIT"
 
 	run rawpeer --hello --name rp-badbody --body "$BAD_BODY" --frame SAMPLES
 	assert_line "ERROR reason=SAMPLES: str length 1000 at offset 8 exceeds the 88 remaining bytes"

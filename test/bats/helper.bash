@@ -207,3 +207,75 @@ assert_no_sanitizer_report() {
 rawpeer() {
 	python3 "$BATS_TEST_DIRNAME/rawpeer.py" "$SOCK" "$@"
 }
+
+# --- added for the sampler scenarios ---
+
+# write_sampler_conf KEYS: $CONF with a sampler section holding KEYS
+# (the writer section as write_conf makes it).
+write_sampler_conf() {
+	write_conf "" "sampler = { $1 };"
+}
+
+# start_sampler: starts tern-sampler on $CONF, logs to $T/sampler.log, and
+# waits until it has set up its sources.  Sets SAMPLER_PID.
+start_sampler() {
+	"$BIN/tern-sampler" -f "$CONF" "$@" 2>>"$T/sampler.log" &
+	SAMPLER_PID=$!
+	PIDS+=("$SAMPLER_PID")
+	wait_for grep -q "sampling for device" "$T/sampler.log"
+}
+
+# stop_sampler: SIGTERM (it waits up to 3 s for the ACKs of what it sent)
+# and waits for its exit; returns its status.
+stop_sampler() {
+	kill -TERM "$SAMPLER_PID"
+	WAIT_S=30 wait_exit "$SAMPLER_PID"
+}
+
+# stored_of NAME [LABELS]: samples of one series in the database, by the
+# sqlite3 CLI (cheap enough to poll).  LABELS as ternctl dump prints them,
+# "" (the default) for a series without labels.
+stored_of() {
+	sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM
+	    (SELECT series, n FROM head UNION ALL SELECT series, n FROM chunk) h
+	    JOIN series s ON s.id = h.series
+	    WHERE s.name = '$1' AND s.labels = '${2-}'"
+}
+stored_ge() {	# NAME LABELS MIN
+	[ "$(stored_of "$1" "$2")" -ge "$3" ]
+}
+
+# dump_db: every stored sample, by ternctl dump, into $T/dump.tsv.
+dump_db() {
+	"$BIN/ternctl" -f "$CONF" dump "$DB" >"$T/dump.tsv"
+}
+
+# samples_of NAME [LABELS]: "ts value" of one series from the last dump_db,
+# oldest first.
+samples_of() {
+	awk -F'\t' -v n="$1" -v l="${2-}" '$3 == n && $4 == l { print $5, $6 }' \
+	    "$T/dump.tsv" | sort -n
+}
+
+# values_of NAME [LABELS]: the values alone, oldest first, one a line.
+values_of() {
+	samples_of "$@" | awk '{ print $2 }'
+}
+
+# labels_of NAME: the distinct label sets of NAME in the last dump_db.
+labels_of() {
+	awk -F'\t' -v n="$1" '$3 == n { print $4 }' "$T/dump.tsv" | sort -u
+}
+
+# out_of_range NAME MIN MAX: samples of NAME (any labels) in the last
+# dump_db outside MIN..MAX, printed one a line; no output when all are in.
+out_of_range() {
+	awk -F'\t' -v n="$1" -v lo="$2" -v hi="$3" '$3 == n &&
+	    ($6 !~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ ||
+	     !($6 + 0 >= lo + 0 && $6 + 0 <= hi + 0))' "$T/dump.tsv"
+}
+
+# assert_sampler_clean: neither process reported a sanitizer error.
+assert_sampler_clean() {
+	assert_no_sanitizer_report "$T/writer.log" "$T/sampler.log"
+}

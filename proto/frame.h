@@ -65,8 +65,15 @@ enum frame_type {
 	FRAME_TYPE_MAX = 63
 };
 
-/* Header flags.  None are defined yet; a set bit is a protocol error. */
-#define FRAME_F_MASK	0x00u
+/*
+ * Header flags; a bit not in FRAME_F_MASK is a protocol error.
+ * FRAME_F_COMMIT on SAMPLES: the sender waits for this frame's ACK (the
+ * receiver answering an HTTP request), so the writer commits at its next
+ * turn -- together with whatever else arrived meanwhile -- instead of
+ * waiting for flush_samples or flush_ms.
+ */
+#define FRAME_F_COMMIT	0x01u
+#define FRAME_F_MASK	0x01u
 
 /*
  * Roles.  A peer declares its role in HELLO; the role decides which frame

@@ -212,8 +212,8 @@ peer_set_dispatch(struct peer *p, peer_dispatch_cb cb, void *arg)
 
 /* Queues a frame without the limit check (HELLO, ERROR). */
 static int
-peer_queue(struct peer *p, unsigned type, uint64_t seq, const void *body,
-    size_t len)
+peer_queue(struct peer *p, unsigned type, unsigned flags, uint64_t seq,
+    const void *body, size_t len)
 {
 	struct frame_header	 h;
 	uint8_t			 hb[FRAME_HDR_LEN];
@@ -230,7 +230,7 @@ peer_queue(struct peer *p, unsigned type, uint64_t seq, const void *body,
 	h.length = (uint32_t)len;
 	h.type = (uint16_t)type;
 	h.version = PROTO_VERSION;
-	h.flags = 0;
+	h.flags = (uint8_t)flags;
 	h.seq = seq;
 	frame_header_encode(&h, hb);
 	out = bufferevent_get_output(p->bev);
@@ -246,6 +246,13 @@ int
 peer_send(struct peer *p, unsigned type, uint64_t seq, const void *body,
     size_t len)
 {
+	return peer_send_flags(p, type, 0, seq, body, len);
+}
+
+int
+peer_send_flags(struct peer *p, unsigned type, unsigned flags, uint64_t seq,
+    const void *body, size_t len)
+{
 	if (p->dead || p->closing) {
 		errno = EPIPE;
 		return -1;
@@ -254,7 +261,7 @@ peer_send(struct peer *p, unsigned type, uint64_t seq, const void *body,
 		errno = ENOBUFS;
 		return -1;
 	}
-	return peer_queue(p, type, seq, body, len);
+	return peer_queue(p, type, flags, seq, body, len);
 }
 
 int
@@ -462,7 +469,7 @@ peer_hello(struct peer *p, const struct frame *f, char *err, size_t errlen)
 		msgpack_sbuffer_init(&sb);
 		rc = body_encode_hello(&sb, &mine);
 		if (rc == 0)
-			rc = peer_queue(p, FRAME_HELLO, 0, sb.data, sb.size);
+			rc = peer_queue(p, FRAME_HELLO, 0, 0, sb.data, sb.size);
 		msgpack_sbuffer_destroy(&sb);
 		if (rc == -1) {
 			snprintf(err, errlen, "cannot answer HELLO");
@@ -619,7 +626,7 @@ peer_eventcb(struct bufferevent *bev, short what, void *arg)
 		msgpack_sbuffer_init(&sb);
 		rc = body_encode_hello(&sb, &mine);
 		if (rc == 0)
-			rc = peer_queue(p, FRAME_HELLO, 0, sb.data, sb.size);
+			rc = peer_queue(p, FRAME_HELLO, 0, 0, sb.data, sb.size);
 		msgpack_sbuffer_destroy(&sb);
 		if (rc == -1)
 			peer_drop(p, "cannot send HELLO");

@@ -70,7 +70,11 @@ struct peer_info {
  */
 int			 peer_send(struct peer *, unsigned type, uint64_t seq,
 			    const void *body, size_t len);
-/* Same, encoding the body from sb (msgpack_sbuffer). */
+/* Same, with header flags (FRAME_F_*). */
+int			 peer_send_flags(struct peer *, unsigned type,
+			    unsigned flags, uint64_t seq, const void *body,
+			    size_t len);
+/* Same as peer_send, the body from sb (msgpack_sbuffer). */
 int			 peer_send_sb(struct peer *, unsigned type,
 			    uint64_t seq, const msgpack_sbuffer *sb);
 /* Bytes waiting in the peer's output buffer. */

@@ -95,8 +95,13 @@ pump(struct link *l)
 
 	if (p == NULL)
 		return;
+	/*
+	 * An HTTP client waits for every frame here: FRAME_F_COMMIT asks the
+	 * writer to commit at its next turn instead of after flush_ms.
+	 */
 	while ((f = sendq_next_unsent(&l->q)) != NULL) {
-		if (peer_send(p, FRAME_SAMPLES, f->seq, f->body, f->len) == -1)
+		if (peer_send_flags(p, FRAME_SAMPLES, FRAME_F_COMMIT, f->seq,
+		    f->body, f->len) == -1)
 			return;		/* the drained callback resumes */
 		sendq_mark_sent(&l->q, f);
 	}

@@ -481,9 +481,9 @@ store_open(struct store *s, const struct conf_writer *c)
 	    prepare(s, &s->upsert_device, "INSERT INTO devices (id, hostname, "
 	    "address, os, first_seen_ms, last_seen_ms, last_batch_ms) "
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5) ON CONFLICT (id) DO UPDATE SET "
-	    "hostname = CASE WHEN ?6 THEN excluded.hostname ELSE hostname END, "
-	    "address = CASE WHEN ?6 THEN excluded.address ELSE address END, "
-	    "os = CASE WHEN ?6 THEN excluded.os ELSE os END, "
+	    "hostname = coalesce(nullif(excluded.hostname, ''), hostname), "
+	    "address = coalesce(nullif(excluded.address, ''), address), "
+	    "os = coalesce(nullif(excluded.os, ''), os), "
 	    "last_seen_ms = excluded.last_seen_ms, "
 	    "last_batch_ms = excluded.last_batch_ms") == -1)
 		return -1;
@@ -961,7 +961,7 @@ store_put_setaside(struct store *s, uint64_t batch, uint64_t samples,
 
 int
 store_put_device(struct store *s, const char *id, const char *hostname,
-    const char *address, const char *os, int has_agent, int64_t now_ms)
+    const char *address, const char *os, int64_t now_ms)
 {
 	sqlite3_stmt	*st = s->upsert_device;
 
@@ -970,8 +970,7 @@ store_put_device(struct store *s, const char *id, const char *hostname,
 	sqlite3_bind_text(st, 3, address, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, os, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, now_ms);
-	sqlite3_bind_int(st, 6, has_agent);
-	return step_done(s, st, "upsert device");
+		return step_done(s, st, "upsert device");
 }
 
 int

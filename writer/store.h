@@ -121,11 +121,12 @@ int	store_put_setaside(struct store *, uint64_t batch, uint64_t samples,
 	    const char *reason, int64_t now_ms);
 
 /*
- * Registers or refreshes a device (inside a transaction).  The agent's
- * hostname, address and os replace the stored ones only when has_agent.
+ * Registers or refreshes a device (inside a transaction).  A non-empty
+ * hostname, address or os replaces the stored one; empty ones (a frame
+ * without an agent record) leave it.
  */
 int	store_put_device(struct store *, const char *id, const char *hostname,
-	    const char *address, const char *os, int has_agent, int64_t now_ms);
+	    const char *address, const char *os, int64_t now_ms);
 
 /* Pending (not uploaded) head rows, their samples and oldest timestamp. */
 int	store_pending(struct store *, int64_t *rows, int64_t *samples,

@@ -110,7 +110,6 @@ struct gap_rec {
 /* A device seen in the held batch, for the device registry. */
 struct dev_rec {
 	char	id[BODY_MAX_NAME + 1];
-	int	has_agent;
 	char	hostname[BODY_MAX_NAME + 1];
 	char	address[BODY_MAX_NAME + 1];
 	char	os[BODY_MAX_NAME + 1];
@@ -564,7 +563,7 @@ flush(struct writer *w)
 		struct dev_rec	*d = &w->devs[i];
 
 		if (store_put_device(&w->store, d->id, d->hostname, d->address,
-		    d->os, d->has_agent, clock_wall_ms()) == -1)
+		    d->os, clock_wall_ms()) == -1)
 			goto fail;
 	}
 	if (store_commit(&w->store) == -1)
@@ -779,7 +778,6 @@ note_device(struct writer *w, struct pstr device, const struct samples_msg *m)
 		snprintf(d->id, sizeof(d->id), "%.*s", (int)device.n, device.p);
 	}
 	if (m->has_agent) {
-		d->has_agent = 1;
 		snprintf(d->hostname, sizeof(d->hostname), "%.*s",
 		    (int)m->agent.hostname.n, m->agent.hostname.p);
 		snprintf(d->address, sizeof(d->address), "%.*s",
@@ -892,6 +890,9 @@ on_samples(struct writer *w, struct prod *pr, const struct frame *f,
 	    f->hdr.length);
 	if (w->npend >= w->conf.writer.flush_samples)
 		(void)flush(w);
+	else if (f->hdr.flags & FRAME_F_COMMIT)
+		/* Someone waits: commit once this turn's frames are read. */
+		clock_arm(w->flush_ev, 0);
 	else if (!evtimer_pending(w->flush_ev, NULL))
 		clock_arm(w->flush_ev, w->conf.writer.flush_ms);
 	return 0;

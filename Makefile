@@ -161,6 +161,8 @@ install: all
 	    install -m 0644 conf/tern.conf $(DESTDIR)/etc/tern/tern.conf
 	install -m 0644 systemd/*.service systemd/*.target \
 	    $(DESTDIR)/lib/systemd/system/
+	install -d $(DESTDIR)/usr/lib/sysusers.d
+	install -m 0644 systemd/tern.sysusers $(DESTDIR)/usr/lib/sysusers.d/tern.conf
 
 clean:
 	rm -rf build build-san build-fuzz

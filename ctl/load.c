@@ -257,9 +257,10 @@ tick(evutil_socket_t fd, short what, void *arg)
 
 	if (l->rate > 0) {
 		l->budget += (now - l->last_tick) * l->rate;
-		/* Do not bank more than a second of idle time. */
-		if (l->budget > l->rate)
-			l->budget = l->rate;
+		/* Do not bank more than a second of idle time -- or one
+		 * frame, when a frame holds more than a second's worth. */
+		if (l->budget > l->rate && l->budget > l->batch)
+			l->budget = l->rate > l->batch ? l->rate : l->batch;
 	}
 	l->last_tick = now;
 	pump(l);

@@ -188,20 +188,31 @@ rows_from_raw(struct query *q, int64_t series, int64_t from, int64_t to,
  */
 static int
 gather(struct query *q, int lvl, int64_t series, int64_t from, int64_t to,
-    char *err, size_t errlen)
+    int *used, char *err, size_t errlen)
 {
 	int64_t	end;
+	size_t	before;
 
+	*used = -1;
 	for (; lvl > 0; lvl--) {
+		before = q->nrows;
 		end = rows_from_tier(q, (uint32_t)lvl - 1, series, from, to,
 		    err, errlen);
 		if (end < 0)
 			return -1;
+		/* The answer is named after the coarsest level that gave. */
+		if (*used < 0 && q->nrows > before)
+			*used = lvl;
 		if (end > to)
 			return 0;
 		from = end;
 	}
-	return rows_from_raw(q, series, from, to, err, errlen);
+	before = q->nrows;
+	if (rows_from_raw(q, series, from, to, err, errlen) == -1)
+		return -1;
+	if (*used < 0 && q->nrows > before)
+		*used = 0;
+	return 0;
 }
 
 /* The oldest timestamp the database holds for series, or 0. */
@@ -276,6 +287,7 @@ reduce(struct query *q, int64_t from, int64_t to, int64_t step,
 	for (k = 0; k < q->nrows; k++) {
 		const struct row *r = &q->rows[k];
 
+		/* A bucket belongs to a range by its start. */
 		if (r->start < from || r->start > to)
 			continue;
 		p = &out->pts[(r->start - from) / step];
@@ -325,17 +337,19 @@ query_range(struct query *q, int64_t series, int64_t from, int64_t to,
 		snprintf(err, errlen, "begin: %s", sqlite3_errmsg(q->db));
 		return -1;
 	}
-	lvl = 0;
+	lvl = -1;
 	for (tried = 0; tried < norder; tried++) {
-		lvl = order[tried];
 		q->nrows = 0;
-		if (gather(q, lvl, series, from, to, err, errlen) == -1) {
+		if (gather(q, order[tried], series, from, to, &lvl, err,
+		    errlen) == -1) {
 			sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
 			return -1;
 		}
 		if (q->nrows > 0)
 			break;
 	}
+	if (lvl < 0)
+		lvl = want;
 	out->oldest_ts = oldest(q, series);
 	sqlite3_exec(q->db, "COMMIT", NULL, NULL, NULL);
 	snprintf(out->tier, sizeof(out->tier), "%s",

@@ -12,6 +12,9 @@
 #define RETENTION_STEP_SERIES	64
 /* Pending head rows dropped per transaction when over the cap. */
 #define RETENTION_CAP_ROWS	1000
+/* Free pages below which (or below a tenth of the file) nothing is
+ * vacuumed: they are reused by the next inserts. */
+#define RETENTION_VACUUM_MIN_FREE	1024
 /* Pages handed back per incremental vacuum call (4 MiB at 4 KiB). */
 #define RETENTION_VACUUM_PAGES	1024
 
@@ -21,7 +24,7 @@ struct retention {
 	struct retention_stats	 st;
 	sqlite3_stmt		*min_dirty, *del_chunk, *del_head, *del_tier;
 	sqlite3_stmt		*pending_bytes, *oldest_pending, *del_row;
-	sqlite3_stmt		*freelist, *vacuum;
+	sqlite3_stmt		*freelist, *vacuum, *page_count;
 };
 
 static int
@@ -65,6 +68,7 @@ retention_new(struct store *store, struct series_table *series, char *err,
 	    prep(r, &r->del_row, "DELETE FROM head WHERE id = ?", err,
 	    errlen) == -1 ||
 	    prep(r, &r->freelist, "PRAGMA freelist_count", err, errlen) == -1 ||
+	    prep(r, &r->page_count, "PRAGMA page_count", err, errlen) == -1 ||
 	    prep(r, &r->vacuum, "PRAGMA incremental_vacuum(1024)", err,
 	    errlen) == -1) {
 		retention_free(r);
@@ -87,6 +91,7 @@ retention_free(struct retention *r)
 	sqlite3_finalize(r->del_row);
 	sqlite3_finalize(r->freelist);
 	sqlite3_finalize(r->vacuum);
+	sqlite3_finalize(r->page_count);
 	free(r);
 }
 
@@ -244,16 +249,27 @@ fail:
 	return fail(r, "unuploaded cap");
 }
 
-/* Hands free pages back to the file system, a bounded batch at a time. */
+/*
+ * Hands free pages back to the file system, a bounded batch at a time --
+ * but only when there are many.  In steady state, pruning frees a few
+ * pages a pass and the next inserts reuse them, which keeps the file flat
+ * by itself; an incremental vacuum then would only move the file's last
+ * pages into the holes, writing them twice (WAL and checkpoint) for
+ * nothing.  It is after a large drop (a tier's retention shortened, a
+ * backlog pruned) that returning the space matters.
+ */
 static int
 vacuum_step(struct retention *r)
 {
-	int64_t	before = 0, after = 0;
+	int64_t	before = 0, after = 0, pages = 0;
 
 	if (sqlite3_step(r->freelist) == SQLITE_ROW)
 		before = sqlite3_column_int64(r->freelist, 0);
 	sqlite3_reset(r->freelist);
-	if (before == 0)
+	if (sqlite3_step(r->page_count) == SQLITE_ROW)
+		pages = sqlite3_column_int64(r->page_count, 0);
+	sqlite3_reset(r->page_count);
+	if (before < RETENTION_VACUUM_MIN_FREE || before * 10 < pages)
 		return 0;
 	while (sqlite3_step(r->vacuum) == SQLITE_ROW)
 		;

@@ -450,7 +450,7 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "labels, created_ms) VALUES (?, ?, ?, ?, "
 	    "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))") == -1 ||
 	    prepare(s, &s->ins_head, "INSERT INTO head (series, t0, t1, n, "
-	    "data) VALUES (?, ?, ?, ?, ?)") == -1 ||
+	    "data, up) VALUES (?1, ?2, ?3, ?4, ?5, ?6)") == -1 ||
 	    prepare(s, &s->ins_chunk, "INSERT INTO chunk (series, t0, t1, n, "
 	    "data) VALUES (?, ?, ?, ?, ?)") == -1 ||
 	    prepare(s, &s->ins_gap, "INSERT INTO gap (device, from_ts, to_ts, "
@@ -466,6 +466,8 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "= ?1 AND (?2 = 0 OR up != 0) ORDER BY t1") == -1 ||
 	    prepare(s, &s->head_del, "DELETE FROM head WHERE series = ?1 AND "
 	    "id <= ?2 AND (?3 = 0 OR up != 0)") == -1 ||
+	    prepare(s, &s->has_bucket, "SELECT 1 FROM tier WHERE tier = ? AND "
+	    "series = ? AND bucket = ?") == -1 ||
 	    prepare(s, &s->head_count, "SELECT coalesce(sum(n), 0) FROM head "
 	    "WHERE ?1 = 0 OR up != 0") == -1 ||
 	    prepare(s, &s->pending_new, "SELECT id, series, n, data FROM head "
@@ -511,7 +513,7 @@ store_close(struct store *s)
 		&s->begin, &s->commit, &s->rollback, &s->ins_series,
 		&s->ins_head, &s->ins_chunk, &s->ins_gap, &s->find_head,
 		&s->find_chunk, &s->head_next_series, &s->head_rows,
-		&s->head_del, &s->head_count, &s->pending_new, &s->pending_old,
+		&s->head_del, &s->head_count, &s->has_bucket, &s->pending_new, &s->pending_old,
 		&s->pending_count, &s->mark_up, &s->ins_setaside,
 		&s->upsert_device,
 	};
@@ -693,6 +695,12 @@ int
 store_put_head(struct store *s, int64_t series, const int64_t *ts,
     const double *v, size_t n)
 {
+	/*
+	 * Without an uploader nothing is pending: rows go in as uploaded, so
+	 * the partial index of pending rows stays empty instead of taking a
+	 * page write at every commit.
+	 */
+	sqlite3_bind_int(s->ins_head, 6, s->upload_gate ? 0 : 1);
 	return put_chunks(s, s->ins_head, series, ts, v, n, "insert head");
 }
 
@@ -988,4 +996,19 @@ store_pending(struct store *s, int64_t *rows, int64_t *samples,
 	}
 	sqlite3_reset(s->pending_count);
 	return rc == SQLITE_ROW ? 0 : fail(s, "pending count");
+}
+
+int
+store_has_bucket(struct store *s, int64_t tier, int64_t series, int64_t bucket)
+{
+	int	rc;
+
+	sqlite3_bind_int64(s->has_bucket, 1, tier);
+	sqlite3_bind_int64(s->has_bucket, 2, series);
+	sqlite3_bind_int64(s->has_bucket, 3, bucket);
+	rc = sqlite3_step(s->has_bucket);
+	sqlite3_reset(s->has_bucket);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : fail(s, "bucket lookup");
 }

@@ -35,7 +35,7 @@ struct store {
 	sqlite3_stmt	*ins_series, *ins_head, *ins_chunk, *ins_gap;
 	sqlite3_stmt	*find_head, *find_chunk;
 	sqlite3_stmt	*head_next_series, *head_rows, *head_del;
-	sqlite3_stmt	*head_count;
+	sqlite3_stmt	*head_count, *has_bucket;
 	sqlite3_stmt	*pending_new, *pending_old, *pending_count, *mark_up;
 	sqlite3_stmt	*ins_setaside, *upsert_device;
 
@@ -100,6 +100,10 @@ int	store_put_gap(struct store *, const char *device, const struct gap *g,
 
 /* 1 if the sample (series, ts) is stored, 0 if not, -1 on error. */
 int	store_has_sample(struct store *, int64_t series, int64_t ts);
+
+/* 1 if tier (bucket size) holds a row for (series, bucket), 0 if not. */
+int	store_has_bucket(struct store *, int64_t tier, int64_t series,
+	    int64_t bucket);
 
 /* Samples currently in the head (for the compaction trigger). */
 int64_t	store_head_samples(struct store *);

@@ -78,6 +78,13 @@
  */
 #define CKPT_WAL_PAGES		1024
 
+/*
+ * A device's last_seen in the registry is refreshed at most this often
+ * (or when its agent record comes): refreshing it at every commit would
+ * cost a page write per commit for a timestamp nobody needs to the second.
+ */
+#define DEVICE_REFRESH_MS	60000
+
 /* Timestamps outside [0, 2100-01-01) are a producer's bug, not data. */
 #define TS_MAX_MS		4102444800000LL
 
@@ -115,6 +122,11 @@ struct dev_rec {
 	char	os[BODY_MAX_NAME + 1];
 };
 
+struct dev_seen {
+	char	id[BODY_MAX_NAME + 1];
+	int64_t	stored_ms;
+};
+
 struct writer {
 	struct event_base	*base;
 	struct conf		 conf;
@@ -137,6 +149,8 @@ struct writer {
 	size_t			 ngaps, gapcap;
 	struct dev_rec		*devs;
 	size_t			 ndevs, devcap;
+	struct dev_seen		*seen;		/* when each was last stored */
+	size_t			 nseen, seencap;
 	struct upload		*up;
 	struct rollup		*ru;
 	struct retention	*ret;
@@ -164,7 +178,7 @@ struct writer {
 	int			 failing;
 	int64_t			 retry_ms;
 	struct log_once		 commit_fail;
-	struct log_once		 compact_fail;
+	struct log_once		 compact_fail, late_once;
 	int			 stopping;
 
 	int64_t			 head_samples;
@@ -175,7 +189,7 @@ struct writer {
 	struct {
 		uint64_t	frames, samples_in, samples_new, duplicates;
 		uint64_t	commits, commit_failures, compactions;
-		uint64_t	gaps, tap_lost;
+		uint64_t	gaps, tap_lost, too_late;
 		double		last_commit_ms;
 	} st;
 };
@@ -412,6 +426,73 @@ sort_slice(struct writer *w, size_t off, size_t n)
 }
 
 /*
+ * Whether d's registry row should be written in this commit: a device seen
+ * for the first time by this writer, one whose agent record came with the
+ * batch, or one not refreshed for DEVICE_REFRESH_MS.  Marks it stored.
+ */
+static int
+device_due(struct writer *w, const struct dev_rec *d)
+{
+	struct dev_seen	*e = NULL, *ns;
+	int64_t		 now = clock_wall_ms();
+	size_t		 i;
+
+	for (i = 0; i < w->nseen; i++)
+		if (strcmp(w->seen[i].id, d->id) == 0) {
+			e = &w->seen[i];
+			break;
+		}
+	if (e == NULL) {
+		if (w->nseen == w->seencap) {
+			size_t nc = w->seencap ? w->seencap * 2 : 8;
+
+			if ((ns = realloc(w->seen, nc * sizeof(*ns))) == NULL)
+				return 1;
+			w->seen = ns;
+			w->seencap = nc;
+		}
+		e = &w->seen[w->nseen++];
+		snprintf(e->id, sizeof(e->id), "%s", d->id);
+		e->stored_ms = INT64_MIN / 2;
+	}
+	if (d->hostname[0] == '\0' && d->address[0] == '\0' &&
+	    d->os[0] == '\0' && now - e->stored_ms < DEVICE_REFRESH_MS)
+		return 0;
+	e->stored_ms = now;
+	return 1;
+}
+
+/*
+ * A sample older than the raw retention, for a finest-tier bucket that is
+ * already rolled up, cannot be stored: the rollup recomputes a bucket from
+ * its raw samples, those have been pruned, and the bucket would shrink to
+ * the late sample alone.  (It may also be a resend of a pruned sample,
+ * which could no longer be recognised as one.)  Such samples are refused,
+ * counted and logged once; backfill into buckets that hold nothing yet --
+ * a device's outage arriving late -- is stored as usual.
+ * Returns 1 refused, 0 fine, -1 error.
+ */
+static int
+too_late(struct writer *w, struct series *s, int64_t ts)
+{
+	const struct conf_writer *c = &w->conf.writer;
+	int64_t			 b;
+	int			 rc;
+
+	if (c->ntiers == 0 || ts >= clock_wall_ms() - c->raw_retention_ms)
+		return 0;
+	b = c->tiers[0].bucket_ms;
+	if ((rc = store_has_bucket(&w->store, b, s->id, ts - ts % b)) <= 0)
+		return rc;
+	w->st.too_late++;
+	log_once_fail(&w->late_once, LOG_WARNING, "series %lld: sample at %lld "
+	    "refused: older than the raw retention and its %s bucket is "
+	    "already rolled up (counted as too_late; logged once)",
+	    (long long)s->id, (long long)ts, c->tiers[0].name);
+	return 1;
+}
+
+/*
  * Writes one series' slice of the batch to the head: sorted, duplicates
  * within the batch and samples already stored removed.  *kept and *last
  * report what was written.
@@ -444,6 +525,14 @@ flush_series(struct writer *w, struct series *s, size_t *kept, int64_t *last)
 			if ((rc = store_has_sample(&w->store, s->id, t)) == -1)
 				return -1;
 			dup = rc;
+			if (!dup && (rc = too_late(w, s, t)) != 0) {
+				if (rc == -1)
+					return -1;
+				if (w->grp_p[off + i] != NULL &&
+				    w->grp_p[off + i]->pend_new > 0)
+					w->grp_p[off + i]->pend_new--;
+				continue;
+			}
 		}
 		if (dup) {
 			w->st.duplicates++;
@@ -562,7 +651,8 @@ flush(struct writer *w)
 	for (i = 0; i < w->ndevs; i++) {
 		struct dev_rec	*d = &w->devs[i];
 
-		if (store_put_device(&w->store, d->id, d->hostname, d->address,
+		if (device_due(w, d) &&
+		    store_put_device(&w->store, d->id, d->hostname, d->address,
 		    d->os, clock_wall_ms()) == -1)
 			goto fail;
 	}
@@ -956,6 +1046,7 @@ on_stats(struct writer *w, struct prod *pr, const struct frame *f)
 	KV("samples_in", w->st.samples_in);
 	KV("samples_new", w->st.samples_new);
 	KV("duplicates", w->st.duplicates);
+	KV("too_late", w->st.too_late);
 	KV("commits", w->st.commits);
 	KV("commit_failures", w->st.commit_failures);
 	KV("last_commit_ms", w->st.last_commit_ms);
@@ -1324,6 +1415,7 @@ main(int argc, char **argv)
 	free(w.pend_p);
 	free(w.gaps);
 	free(w.devs);
+	free(w.seen);
 	free(w.touched);
 	free(w.grp_ts);
 	free(w.grp_v);

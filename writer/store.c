@@ -15,9 +15,10 @@
  *
  *   head   what the last few minutes of commits appended.  Each commit adds
  *          one row per series it touched, in rowid order, so the table's
- *          pages are written once, at the end.  Its index on (series, t1)
- *          is small -- the head only holds minutes -- so the few index
- *          pages a commit dirties are the same few every time.
+ *          pages are written once, at the end.  Its index is on (t1,
+ *          series), so a commit's entries go to the index's end as well;
+ *          a one-series read scans the head's entries in its time range,
+ *          which are few because the head only holds minutes.
  *
  *   chunk  the compacted history.  Compaction (store_compact_step) merges
  *          one series' head rows into chunks of up to CHUNK_MAX_SAMPLES and
@@ -26,8 +27,8 @@
  *          per series once per several hundred samples instead of once per
  *          commit.
  *
- * A read of one series is an index range on (series, t1) in each table --
- * a handful of chunks -- done in one read transaction so that a concurrent
+ * A read of one series is an index range in each table -- a handful of
+ * chunks -- done in one read transaction so that a concurrent
  * compaction, which moves samples from head to chunk atomically, never
  * shows a sample twice or not at all.
  *
@@ -178,6 +179,19 @@ static const char *const migrations[] = {
 	"     'memory_total', 'mem.total_bytes', 'disk_free_percent',"
 	"     'disk.free_pct')"
 	"  GROUP BY t.bucket, s.device;",
+
+	/*
+	 * 3 -> 4: the head indexed by time, not by series.  With a few
+	 * hundred series sampled every few seconds, each commit adds one head
+	 * row per series, and a (series, t1) index puts those entries on as
+	 * many different pages: every commit rewrote most of the index, some
+	 * 4 KiB per sample.  A (t1, series) index takes them all at its end.
+	 * A read of one series scans the head's index entries in its time
+	 * range -- the head holds minutes, so that is a few thousand -- and
+	 * compaction reads each step's series in one pass.
+	 */
+	"DROP INDEX head_series;"
+	"CREATE INDEX head_time ON head (t1, series);",
 };
 
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -462,10 +476,10 @@ store_open(struct store *s, const struct conf_writer *c)
 	    prepare(s, &s->head_next_series, "SELECT DISTINCT series FROM head "
 	    "WHERE series > ?1 AND (?3 = 0 OR up != 0) ORDER BY series "
 	    "LIMIT ?2") == -1 ||
-	    prepare(s, &s->head_rows, "SELECT id, data FROM head WHERE series "
-	    "= ?1 AND (?2 = 0 OR up != 0) ORDER BY t1") == -1 ||
-	    prepare(s, &s->head_del, "DELETE FROM head WHERE series = ?1 AND "
-	    "id <= ?2 AND (?3 = 0 OR up != 0)") == -1 ||
+	    prepare(s, &s->head_rows, "SELECT id, series, data FROM head WHERE "
+	    "series BETWEEN ?1 AND ?2 AND (?3 = 0 OR up != 0) ORDER BY "
+	    "series, t1") == -1 ||
+	    prepare(s, &s->head_del, "DELETE FROM head WHERE id = ?") == -1 ||
 	    prepare(s, &s->has_bucket, "SELECT 1 FROM tier WHERE tier = ? AND "
 	    "series = ? AND bucket = ?") == -1 ||
 	    prepare(s, &s->head_count, "SELECT coalesce(sum(n), 0) FROM head "
@@ -529,6 +543,9 @@ store_close(struct store *s)
 	free(s->ts);
 	free(s->v);
 	free(s->enc);
+	free(s->ids);
+	s->ids = NULL;
+	s->nids = s->idcap = 0;
 	s->ts = NULL;
 	s->v = NULL;
 	s->enc = NULL;
@@ -811,30 +828,91 @@ sort_pairs(int64_t *ts, double *v, size_t n)
 		}
 }
 
-/* Moves one series' head rows into chunks (inside a transaction). */
+/*
+ * Writes one series' samples gathered from its head rows as chunks: sorted
+ * if rows overlapped in time, duplicates dropped (the writer never stores
+ * a (series, ts) twice; this only guards against a bug).
+ */
 static int
-compact_series(struct store *s, int64_t series)
+compact_flush(struct store *s, int64_t series, size_t n, int sorted)
+{
+	size_t	i, o;
+
+	if (!sorted) {
+		sort_pairs(s->ts, s->v, n);
+		for (i = 1, o = 1; i < n; i++)
+			if (s->ts[i] != s->ts[o - 1]) {
+				s->ts[o] = s->ts[i];
+				s->v[o++] = s->v[i];
+			}
+		n = n > 0 ? o : 0;
+	}
+	if (n == 0)
+		return 0;
+	return put_chunks(s, s->ins_chunk, series, s->ts, s->v, n,
+	    "compaction insert");
+}
+
+static int
+ids_add(struct store *s, int64_t id)
+{
+	int64_t	*ni;
+	size_t	 nc;
+
+	if (s->nids == s->idcap) {
+		nc = s->idcap ? s->idcap * 2 : 1024;
+		if ((ni = realloc(s->ids, nc * sizeof(*ni))) == NULL)
+			return -1;
+		s->ids = ni;
+		s->idcap = nc;
+	}
+	s->ids[s->nids++] = id;
+	return 0;
+}
+
+/*
+ * Moves the head rows of series lo..hi into chunks (inside a transaction):
+ * one pass over the head in (series, t1) order, a series' samples written
+ * when the next series begins, the rows deleted by id at the end.
+ */
+static int
+compact_range(struct store *s, int64_t lo, int64_t hi)
 {
 	sqlite3_stmt	*st = s->head_rows;
-	size_t		 n = 0, i, o;
-	int64_t		 maxid = 0;
-	long		 k;
+	size_t		 n = 0, i;
+	int64_t		 cur = 0, series, id;
+	long		 k, cnt;
 	int		 rc, sorted = 1;
 	char		 why[128];
 
-	sqlite3_bind_int64(st, 1, series);
-	sqlite3_bind_int(st, 2, s->upload_gate);
+	s->nids = 0;
+	sqlite3_bind_int64(st, 1, lo);
+	sqlite3_bind_int64(st, 2, hi);
+	sqlite3_bind_int(st, 3, s->upload_gate);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t	*p = sqlite3_column_blob(st, 1);
-		size_t		 len = (size_t)sqlite3_column_bytes(st, 1);
-		long		 cnt = chunk_count(p, len);
+		const uint8_t	*p = sqlite3_column_blob(st, 2);
+		size_t		 len = (size_t)sqlite3_column_bytes(st, 2);
 
-		if (sqlite3_column_int64(st, 0) > maxid)
-			maxid = sqlite3_column_int64(st, 0);
+		id = sqlite3_column_int64(st, 0);
+		series = sqlite3_column_int64(st, 1);
+		if (series != cur) {
+			if (cur != 0 && compact_flush(s, cur, n, sorted) == -1)
+				goto fail;
+			cur = series;
+			n = 0;
+			sorted = 1;
+		}
+		if (ids_add(s, id) == -1) {
+			s->rc = SQLITE_NOMEM;
+			snprintf(s->err, sizeof(s->err), "compaction: out of "
+			    "memory");
+			goto fail;
+		}
+		cnt = chunk_count(p, len);
 		if (cnt < 0 || reserve(s, n + (size_t)cnt) == -1) {
 			log_warnx("%s: series %lld: head row %lld unreadable, "
 			    "dropped at compaction", s->path, (long long)series,
-			    (long long)sqlite3_column_int64(st, 0));
+			    (long long)id);
 			continue;
 		}
 		k = chunk_decode(p, len, s->ts + n, s->v + n, (size_t)cnt, why,
@@ -842,7 +920,7 @@ compact_series(struct store *s, int64_t series)
 		if (k < 0) {
 			log_warnx("%s: series %lld: head row %lld corrupt (%s), "
 			    "dropped at compaction", s->path, (long long)series,
-			    (long long)sqlite3_column_int64(st, 0), why);
+			    (long long)id, why);
 			continue;
 		}
 		if (n > 0 && s->ts[n] <= s->ts[n - 1])
@@ -852,30 +930,24 @@ compact_series(struct store *s, int64_t series)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return fail(s, "compaction read");
-	if (!sorted) {
-		sort_pairs(s->ts, s->v, n);
-		/* The writer never stores a (series, ts) twice; be safe. */
-		for (i = 1, o = 1; i < n; i++)
-			if (s->ts[i] != s->ts[o - 1]) {
-				s->ts[o] = s->ts[i];
-				s->v[o++] = s->v[i];
-			}
-		n = n > 0 ? o : 0;
-	}
-	if (n > 0 && put_chunks(s, s->ins_chunk, series, s->ts, s->v, n,
-	    "compaction insert") == -1)
+	if (cur != 0 && compact_flush(s, cur, n, sorted) == -1)
 		return -1;
-	sqlite3_bind_int64(s->head_del, 1, series);
-	sqlite3_bind_int64(s->head_del, 2, maxid);
-	sqlite3_bind_int(s->head_del, 3, s->upload_gate);
-	return step_done(s, s->head_del, "compaction delete");
+	for (i = 0; i < s->nids; i++) {
+		sqlite3_bind_int64(s->head_del, 1, s->ids[i]);
+		if (step_done(s, s->head_del, "compaction delete") == -1)
+			return -1;
+	}
+	return 0;
+fail:
+	sqlite3_reset(st);
+	return -1;
 }
 
 int
 store_compact_step(struct store *s, int64_t *cursor, int max_series)
 {
 	int64_t	ids[256];
-	int	n = 0, i, rc;
+	int	n = 0, rc;
 
 	if (max_series > (int)(sizeof(ids) / sizeof(ids[0])))
 		max_series = (int)(sizeof(ids) / sizeof(ids[0]));
@@ -891,11 +963,10 @@ store_compact_step(struct store *s, int64_t *cursor, int max_series)
 		return 0;
 	if (store_begin(s) == -1)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (compact_series(s, ids[i]) == -1) {
-			store_rollback(s);
-			return -1;
-		}
+	if (compact_range(s, ids[0], ids[n - 1]) == -1) {
+		store_rollback(s);
+		return -1;
+	}
 	if (store_commit(s) == -1) {
 		store_rollback(s);
 		return -1;

@@ -21,7 +21,7 @@
 #include "series.h"
 
 /* The schema version this binary migrates to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store {
 	sqlite3		*db;
@@ -49,6 +49,8 @@ struct store {
 	size_t		 cap;
 	uint8_t		*enc;
 	size_t		 enccap;
+	int64_t		*ids;		/* head rows a compaction step took */
+	size_t		 nids, idcap;
 };
 
 /*

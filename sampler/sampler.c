@@ -38,6 +38,20 @@
 /* How long a stopping sampler waits for the ACKs of what it sent. */
 #define STOP_ACK_MS		3000
 
+/*
+ * A gap marker travels in a frame, and while the writer stays away for
+ * longer than the queue holds, that frame is dropped in its turn.  So the
+ * sampler keeps a copy of every marker it queued until the writer
+ * acknowledges the frame carrying it; a marker whose frame was dropped
+ * goes back into the queue's pending gap, for the next frame to carry,
+ * and the range recorded grows instead of being lost.  There is at most
+ * one entry per queued frame.
+ */
+struct carried_gap {
+	uint64_t	seq;		/* the frame carrying it */
+	struct gap	g;
+};
+
 struct sampler {
 	struct event_base	*base;
 	struct conf		 conf;
@@ -50,7 +64,11 @@ struct sampler {
 	struct event		*tick, *sig_term, *sig_int, *stop_ev;
 	struct event		*watchdog;
 	int			 stopping;
-	uint64_t		 reported_drops;
+	struct carried_gap	*carried;	/* oldest first */
+	size_t			 ncarried, carriedcap;
+	uint64_t		 sent_upto;	/* on this connection */
+	int			 dropping;	/* drops since the last ACK */
+	uint64_t		 drops_before;	/* dropped_samples then */
 };
 
 static int64_t
@@ -74,6 +92,80 @@ arm_ms(struct event *ev, int64_t ms)
 	evtimer_add(ev, &tv);
 }
 
+/* Adds g's range and count to into. */
+static void
+gap_merge(struct gap *into, const struct gap *g)
+{
+	if (into->count == 0 || g->from_ts < into->from_ts)
+		into->from_ts = g->from_ts;
+	if (into->count == 0 || g->to_ts > into->to_ts)
+		into->to_ts = g->to_ts;
+	into->count += g->count;
+}
+
+/* Forgets the n oldest markers. */
+static void
+carried_shift(struct sampler *s, size_t n)
+{
+	if (n == 0)
+		return;
+	memmove(s->carried, s->carried + n,
+	    (s->ncarried - n) * sizeof(*s->carried));
+	s->ncarried -= n;
+}
+
+/* Forgets the markers of frames the writer acknowledged (seq <= acked). */
+static void
+carried_ack(struct sampler *s, uint64_t acked)
+{
+	size_t	i = 0;
+
+	while (i < s->ncarried && s->carried[i].seq <= acked)
+		i++;
+	carried_shift(s, i);
+}
+
+/*
+ * After a push: markers whose frames are no longer queued, and were not
+ * acknowledged (carried_ack removed those), were dropped with their
+ * frames.  A frame already sent on the live connection reaches the writer
+ * all the same (unless the writer dies before its COMMIT), and its marker
+ * sent again would be recorded twice; the others go back into the
+ * pending gap.
+ */
+static void
+carried_dropped(struct sampler *s)
+{
+	struct sendq_frame	*first = TAILQ_FIRST(&s->q.frames);
+	size_t			 i;
+
+	for (i = 0; i < s->ncarried &&
+	    (first == NULL || s->carried[i].seq < first->seq); i++)
+		if (s->carried[i].seq > s->sent_upto)
+			gap_merge(&s->q.pending_gap, &s->carried[i].g);
+	carried_shift(s, i);
+}
+
+/* Remembers the marker g that frame seq carries; 0, or -1 out of memory. */
+static int
+carried_add(struct sampler *s, uint64_t seq, const struct gap *g)
+{
+	struct carried_gap	*n;
+	size_t			 nc;
+
+	if (s->ncarried == s->carriedcap) {
+		nc = s->carriedcap ? s->carriedcap * 2 : 16;
+		if ((n = reallocarray(s->carried, nc, sizeof(*n))) == NULL)
+			return -1;
+		s->carried = n;
+		s->carriedcap = nc;
+	}
+	s->carried[s->ncarried].seq = seq;
+	s->carried[s->ncarried].g = *g;
+	s->ncarried++;
+	return 0;
+}
+
 /* Sends every queued frame not yet on this connection. */
 static void
 pump(struct sampler *s)
@@ -87,6 +179,7 @@ pump(struct sampler *s)
 		if (peer_send(p, FRAME_SAMPLES, f->seq, f->body, f->len) == -1)
 			return;		/* the drained callback resumes */
 		sendq_mark_sent(&s->q, f);
+		s->sent_upto = f->seq;
 	}
 }
 
@@ -97,6 +190,7 @@ send_batch(struct sampler *s)
 	struct samples_msg	m;
 	struct gap		g;
 	int64_t			from = INT64_MAX, to = INT64_MIN;
+	uint64_t		seq;
 	uint32_t		i;
 
 	if (batch_npoints(s->batch) == 0)
@@ -120,16 +214,26 @@ send_batch(struct sampler *s)
 	}
 	msgpack_sbuffer_clear(&s->sb);
 	if (body_encode_samples(&s->sb, &m) == -1 ||
-	    sendq_push(&s->q, s->sb.data, s->sb.size, m.npoints, from, to)
-	    == 0)
+	    (seq = sendq_push(&s->q, s->sb.data, s->sb.size, m.npoints, from,
+	    to)) == 0) {
+		/* Lost here, so recorded like a drop from the queue. */
+		struct gap lost = { from, to, m.npoints };
+
 		log_warnx("cannot queue a frame of %u samples (%zu bytes); "
 		    "dropped", m.npoints, s->sb.size);
+		if (m.ngaps > 0)
+			gap_merge(&s->q.pending_gap, &g);
+		gap_merge(&s->q.pending_gap, &lost);
+		s->q.dropped_samples += m.npoints;
+	} else if (m.ngaps > 0 && carried_add(s, seq, &g) == -1)
+		log_warnx("out of memory: the gap marker of frame %llu is not "
+		    "kept for a resend", (unsigned long long)seq);
+	carried_dropped(s);
 	batch_reset(s->batch);
-	if (s->q.dropped_frames > s->reported_drops) {
+	if (s->q.dropped_samples > s->drops_before && !s->dropping) {
 		log_warnx("writer unreachable and queue full (%zu bytes): "
-		    "%llu samples dropped so far, oldest first",
-		    s->q.limit, (unsigned long long)s->q.dropped_samples);
-		s->reported_drops = s->q.dropped_frames;
+		    "dropping the oldest samples", s->q.limit);
+		s->dropping = 1;
 	}
 	pump(s);
 }
@@ -167,11 +271,24 @@ dispatch(struct peer *p, const struct frame *f, void *arg, char *err,
 {
 	struct sampler	*s = arg;
 
-	if (f == NULL)
-		return 0;	/* up() resends after the reconnect */
+	if (f == NULL) {
+		/* What was sent unacknowledged may not have arrived; up()
+		 * resends it after the reconnect. */
+		s->sent_upto = 0;
+		return 0;
+	}
 	switch (f->hdr.type) {
 	case FRAME_ACK:
 		sendq_ack(&s->q, f->hdr.seq);
+		carried_ack(s, f->hdr.seq);
+		if (s->dropping) {
+			log_info("writer acknowledging again; %llu samples "
+			    "were dropped while the queue was full, recorded "
+			    "as a gap", (unsigned long long)
+			    (s->q.dropped_samples - s->drops_before));
+			s->dropping = 0;
+			s->drops_before = s->q.dropped_samples;
+		}
 		if (s->stopping && s->q.nframes == 0)
 			event_active(s->stop_ev, 0, 0);
 		pump(s);
@@ -197,6 +314,7 @@ up(struct peer_client *c, struct peer *p, void *arg)
 	if (s->q.nframes > 0)
 		log_info("connected to the writer; resending %zu unacknowledged "
 		    "frames", s->q.nframes);
+	s->sent_upto = 0;
 	sendq_rewind(&s->q);
 	pump(s);
 }
@@ -278,6 +396,7 @@ main(int argc, char **argv)
 		    "unreachable", (unsigned long long)s.q.dropped_samples);
 	peer_client_free(s.client);
 	sendq_clear(&s.q);
+	free(s.carried);
 	msgpack_sbuffer_destroy(&s.sb);
 	sources_free(s.src);
 	batch_free(s.batch);

@@ -80,7 +80,392 @@ naive() {
 	NAIVE_RATE=$(awk '$2 == "ingest.naive_samples_per_s" { print $3 }' "$d/out")
 }
 
+# --- sampler: tern-sampler beside collectd, the same sources at 1 s -----
+# Both run at once for the same wall time, on what collectd's cpu, memory,
+# df, interface, load and thermal plugins cover, collectd writing CSV as
+# Debian ships it (its thread pools included).  CPU is the ns on a CPU of
+# every thread (/proc/PID/task/*/schedstat, first field) over the window,
+# after both have started; RSS is VmRSS at the end (VmHWM beside it).
+cpu_ns() {	# pid
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
+	    awk '{ s += $1 } END { printf "%.0f", s }'
+}
+status_kb() {	# pid, field
+	awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"
+}
+pss_kb() {	# pid: its share of the pages it maps (shared libraries divided)
+	awk '$1 == "Pss:" { print $2 }' "/proc/$1/smaps_rollup"
+}
+per_min() {	# ns0, ns1, t0, t1 -> CPU seconds per minute
+	awk -v a="$1" -v b="$2" -v s="$3" -v e="$4" \
+	    'BEGIN { printf "%.4f", (b - a) / 1e9 * 60 / (e - s) }'
+}
+
+sampler_vs_collectd() {
+	local d=$W/sampler secs=${SAMPLER_BENCH_S:-60} conf wp sp cp
+	local s0 s1 c0 c1 w0 w1 t0 t1 srss shwm spss crss chwm cpss
+	if ! "$top/test/bench/deps.sh"; then
+		echo "bench: collectd is not installed; no sampler figures" >&2
+		return
+	fi
+	mkdir -p "$d/csv"
+	conf=$d/tern.conf
+	cat >"$conf" <<CONF
+device = { id = "bench"; };
+log_level = "info";
+writer = { socket = "$d/w.sock"; database = "$d/tern.db"; };
+sampler = {
+	interval = "1s";
+	metrics = ( { name = "cpu"; }, { name = "memory"; }, { name = "disk"; },
+		    { name = "net"; }, { name = "load"; }, { name = "thermal"; } );
+};
+CONF
+	cat >"$d/collectd.conf" <<CONF
+Hostname "bench"
+FQDNLookup false
+Interval 1
+BaseDir "$d"
+PIDFile "$d/collectd.pid"
+PluginDir "/usr/lib/collectd"
+TypesDB "/usr/share/collectd/types.db"
+LoadPlugin logfile
+<Plugin logfile>
+	LogLevel info
+	File "$d/collectd.log"
+</Plugin>
+LoadPlugin cpu
+LoadPlugin memory
+LoadPlugin df
+LoadPlugin interface
+LoadPlugin load
+LoadPlugin thermal
+LoadPlugin csv
+<Plugin csv>
+	DataDir "$d/csv"
+	StoreRates true
+</Plugin>
+CONF
+	"$B/tern-writer" -f "$conf" 2>"$d/writer.log" &
+	wp=$!
+	wait_sock "$conf"
+	"$B/tern-sampler" -f "$conf" 2>"$d/sampler.log" &
+	sp=$!
+	/usr/sbin/collectd -f -C "$d/collectd.conf" >"$d/collectd.out" 2>&1 &
+	cp=$!
+	# Start-up (libraries, plugins, the first reads) is not the steady
+	# cost: measure from the fifth second.
+	sleep 5
+	s0=$(cpu_ns $sp); c0=$(cpu_ns $cp); w0=$(cpu_ns $wp); t0=$(now)
+	sleep "$secs"
+	s1=$(cpu_ns $sp); c1=$(cpu_ns $cp); w1=$(cpu_ns $wp); t1=$(now)
+	srss=$(status_kb $sp VmRSS); shwm=$(status_kb $sp VmHWM)
+	crss=$(status_kb $cp VmRSS); chwm=$(status_kb $cp VmHWM)
+	spss=$(pss_kb $sp); cpss=$(pss_kb $cp)
+	kill -TERM $sp $cp; wait $sp $cp
+	kill -TERM $wp; wait $wp
+	SAMPLER_CPU=$(per_min "$s0" "$s1" "$t0" "$t1")
+	COLLECTD_CPU=$(per_min "$c0" "$c1" "$t0" "$t1")
+	bench sampler.cpu_s_per_min "$SAMPLER_CPU" s
+	bench sampler.rss_kb "$srss" kB
+	bench collectd.cpu_s_per_min "$COLLECTD_CPU" s
+	bench collectd.rss_kb "$crss" kB
+	bench sampler.cpu.ratio "$(ratio "$SAMPLER_CPU" "$COLLECTD_CPU")" x
+	# What each did in the window, so that a cheap run that read nothing
+	# shows; Pss, because RSS counts every resident page of libc.so in
+	# full.  The writer's share is the cost of storing, apart.
+	echo "# sampler: VmHWM $shwm kB, Pss $spss kB, $("$B/ternctl" -f "$conf" dump "$d/tern.db" | wc -l) samples stored; writer $(per_min "$w0" "$w1" "$t0" "$t1") s/min"
+	echo "# collectd: VmHWM $chwm kB, Pss $cpss kB, $(cat "$d"/csv/*/*/* | grep -vc '^epoch') values written"
+}
+
 echo "# tern bench: $(nproc) cores, $(uname -m), build $BUILD, $(date -u +%FT%TZ)"
 ingest
 naive
 bench ingest.ratio "$(ratio "$INGEST_RATE" "$NAIVE_RATE")" x
+sampler_vs_collectd
+
+# --- history (issue 4): 90 days of tiers for 255 series -----------------
+# Seed 001's typical installation, 85 resources x 3 metrics = 255 series,
+# here 5 producers (devices res1..res5) of 51 series each, filled through
+# the writer's own ingest and rollup paths with the default tiers:
+#   fill      raw every 60 s from 90 days ago to 2 h ago, then every 5 s
+#             for the last 2 h, timestamps ending at the start of the run
+#             (ternctl load -T/-i); rollup and retention held off (24h);
+#   rollup    the writer restarted with rollup_interval 1s and nothing else
+#             to do: its CPU (/proc/PID/task/*/schedstat) until no complete
+#             bucket is dirty, per million samples rolled;
+#   retention restarted with retention_interval 1s until raw past 2 h and
+#             minutes past 24 h are gone and the free list is handed back;
+#             history.db_bytes is the file after a clean stop (WAL
+#             checkpointed and truncated), no upload destination;
+#   queries   test/bench/query_p99 on the stopped database: 2000 queries per
+#             range on random series, 500 points, ranges ending at the
+#             fill's end;
+#   steady    write_bytes of the writer (/proc/PID/io, so checkpoints are
+#             in it) over a real-time window of HIST_STEADY_S seconds
+#             (default 300 -- an hour is too long for `make bench`) of the
+#             255 series at a 5 s interval (51 samples/s) with the rollup
+#             and retention running every minute and checkpoints every
+#             10 s, read 11 s after the producers stop.  (-b 10: ternctl
+#             load never sends a frame larger than its per-second rate.)
+hist_cpu_ns() {	# pid: ns on a CPU, all threads
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
+	    awk '{ s += $1 } END { printf "%.0f", s }'
+}
+hist_conf() {	# dir, rollup_interval, retention_interval, checkpoint_ms
+	cat >"$1/tern.conf" <<CONF
+device = { id = "bench"; };
+log_level = "info";
+writer = { socket = "$1/w.sock"; database = "$1/tern.db";
+           rollup_interval = "$2"; retention_interval = "$3";
+           checkpoint_ms = "$4"; };
+CONF
+}
+hist_stat() {	# conf, name
+	"$B/ternctl" -f "$1" status 2>/dev/null | awk -v k="$2" '$1 == k { print $2 }'
+}
+hist_poll() {	# seconds, command...: polls every second, 0 once it holds
+	local n=$1 i
+	shift
+	for ((i = 0; i < n; i++)); do
+		"$@" && return 0
+		sleep 1
+	done
+	echo "bench: history: timed out waiting for: $*" >&2
+	return 1
+}
+hist_rolled() {	# conf, db: nothing complete left dirty
+	local p
+	p=$(hist_stat "$1" rollup_pending_buckets)
+	# The current minute, hour and day of 255 series are not complete.
+	[ -n "$p" ] && [ "$p" -le 765 ] &&
+	    [ "$(sqlite3 "$2" "SELECT count(*) FROM dirty WHERE bucket + tier <= $(date +%s%3N)")" = 0 ]
+}
+hist_pruned() {	# db
+	local now
+	now=$(date +%s%3N)
+	[ "$(sqlite3 "$1" "SELECT (SELECT count(*) FROM chunk WHERE t1 < $now - 7200000 - 120000)
+	    + (SELECT count(*) FROM head WHERE t1 < $now - 7200000 - 120000)
+	    + (SELECT count(*) FROM tier WHERE tier = 60000 AND bucket < $now - 86400000 - 120000);
+	    PRAGMA freelist_count" | awk '{ s += $1 } END { print s }')" = 0 ]
+}
+
+history() {
+	local d=$W/history conf db pid end told tnew nold=129480 nnew=1440
+	local i lp c0 c1 t0 t1 total io0 io1 secs=${HIST_STEADY_S:-300} sent
+	mkdir -p "$d"
+	conf=$d/tern.conf
+	db=$d/tern.db
+	end=$(( $(date +%s%3N) / 60000 * 60000 ))
+	told=$(( end - 90 * 86400000 ))
+	tnew=$(( end - 7200000 ))
+	# 90 d - 2 h at 60 s = 129480 rounds; 2 h at 5 s = 1440.
+	hist_conf "$d" 24h 24h 1s
+	"$B/tern-writer" -f "$conf" 2>>"$d/writer.log" &
+	pid=$!
+	wait_sock "$conf"
+	t0=$(now)
+	lp=()
+	for i in 1 2 3 4 5; do
+		( "$B/ternctl" -f "$conf" load -D "res$i" -N hist.m -s 51 -b 1000 \
+		    -n $((51 * nold)) -i 60000 -T $told -w 1800 &&
+		  "$B/ternctl" -f "$conf" load -D "res$i" -N hist.m -s 51 -b 1000 \
+		    -n $((51 * nnew)) -i 5000 -T $tnew -w 600 ) >"$d/fill$i.out" 2>&1 &
+		lp+=($!)
+	done
+	for p in "${lp[@]}"; do wait "$p" || echo "bench: history: a producer failed" >&2; done
+	t1=$(now)
+	total=$(( 255 * (nold + nnew) ))
+	echo "# history: filled $total samples in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s"
+	kill -TERM $pid; wait $pid
+
+	# Rollup alone.
+	hist_conf "$d" 1s 24h 1s
+	"$B/tern-writer" -f "$conf" 2>>"$d/writer.log" &
+	pid=$!
+	c0=$(hist_cpu_ns $pid); t0=$(now)
+	wait_sock "$conf"
+	hist_poll 1500 hist_rolled "$conf" "$db"
+	c1=$(hist_cpu_ns $pid); t1=$(now)
+	bench rollup.cpu_ms_per_million_samples "$(awk -v a="$c0" -v b="$c1" -v n="$total" 'BEGIN { printf "%.0f", (b - a) / 1e6 / (n / 1e6) }')" ms
+	echo "# history: rollup of $total samples took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s wall; database $(stat -c %s "$db") bytes before retention"
+	kill -TERM $pid; wait $pid
+
+	# Retention to the end of a pass, the file handed back.
+	hist_conf "$d" 1s 1s 1s
+	"$B/tern-writer" -f "$conf" 2>>"$d/writer.log" &
+	pid=$!
+	wait_sock "$conf"
+	t0=$(now)
+	hist_poll 1200 hist_pruned "$db"
+	t1=$(now)
+	echo "# history: retention took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s"
+	kill -TERM $pid; wait $pid
+	bench history.db_bytes "$(stat -c %s "$db")" bytes
+	sqlite3 "$db" "SELECT '# history: tier ' || tier || ': ' || count(*) || ' rows' FROM tier GROUP BY tier;
+	    SELECT '# history: raw: ' || (SELECT count(*) FROM chunk) || ' chunks, ' || (SELECT count(*) FROM head) || ' head rows'"
+
+	"$B/bench/query_p99" "$db" "$end" 2000 500 2>"$d/query.err"
+	sed 's/^/# /' "$d/query.err"
+
+	# Steady state.
+	hist_conf "$d" 1m 1m 10s
+	"$B/tern-writer" -f "$conf" 2>>"$d/writer.log" &
+	pid=$!
+	wait_sock "$conf"
+	io0=$(io_write $pid)
+	tnew=$(( ($(date +%s%3N) / 5000 + 1) * 5000 ))
+	lp=()
+	for i in 1 2 3 4 5; do
+		"$B/ternctl" -f "$conf" load -D "res$i" -N hist.m -s 51 -b 10 -r 10.2 \
+		    -i 5000 -T $tnew -d "$secs" -w 60 >"$d/steady$i.out" 2>&1 &
+		lp+=($!)
+	done
+	for p in "${lp[@]}"; do wait "$p" || echo "bench: history: a producer failed" >&2; done
+	sleep 11
+	io1=$(io_write $pid)
+	sent=0
+	for i in 1 2 3 4 5; do
+		sent=$(( sent + $(tr ' ' '\n' <"$d/steady$i.out" | awk -F= '$1 == "acked" { print $2 }') ))
+	done
+	bench history.write_bytes_per_sample "$(awk -v a="$io0" -v b="$io1" -v n="$sent" 'BEGIN { printf "%.1f", (b - a) / n }')" bytes
+	echo "# history: steady state: $sent samples in $secs s, $((io1 - io0)) bytes written, database $(stat -c %s "$db") bytes"
+	kill -TERM $pid; wait $pid
+}
+
+history
+
+# --- receiver (issue 5): tern-receiver beside InfluxDB 1.6 --------------
+# HTTP ingest to a durable commit, 8 connections (wrk -c 8 -t 2), each run
+# RECV_BENCH_S seconds (default 15):
+#   receiver.msgpack5000  POST /api/v1/ingest, tern's msgpack SAMPLES body
+#                         of 500 series x 10 rounds, answered after the
+#                         central writer's COMMIT (synchronous = full, the
+#                         default);
+#   receiver.json100      POST /api/metrics, seed 003's JSON, 100 series x
+#                         1 round;
+#   influxdb.lp5000/lp100 Debian's influxd, the same points as line
+#                         protocol in the same batch sizes, POST /write,
+#                         answered after its WAL's fsync (the default).
+# Every request carries timestamps no request carried before
+# (wrk_ingest.lua), since both store a (series, timestamp) once.  Figures
+# are wrk's completed requests x points per request / its duration; a run
+# with a non-2xx answer or a socket error says so.  Peak RSS is VmHWM of
+# tern-receiver and of influxd after their runs (the central writer's is
+# printed beside, as a comment).
+rx_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+rx_wrk() {	# out, url, fmt, series, rounds, name [, token]: runs wrk
+	BENCH_FMT=$3 BENCH_SERIES=$4 BENCH_ROUNDS=$5 BENCH_NAME=$6 \
+	    BENCH_TOKEN=${7:-} BENCH_T0=$(date +%s%3N) \
+	    wrk -c 8 -t 2 -d "${RECV_BENCH_S:-15}s" --timeout 30s \
+	    -s "$top/test/bench/wrk_ingest.lua" "$2" >"$1" 2>&1
+}
+rx_rate() {	# wrk output, points per request: points/s, or "nan"
+	awk -v n="$2" '$1 == "WRK" {
+		for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		bad = f["non2xx"] + f["connect"] + f["read"] + f["write"] + f["timeout"]
+		if (bad > 0)
+			printf "bench: receiver_vs_influxdb: %s\n", $0 >"/dev/stderr"
+		printf "%.0f", f["requests"] * n / (f["duration_us"] / 1e6)
+		found = 1
+	}
+	END { if (!found) printf "nan" }' "$1"
+}
+rx_up() {	# url: polls it for up to 10 s
+	for _ in $(seq 200); do
+		curl -sf "$1" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	echo "bench: receiver_vs_influxdb: $1 did not come up" >&2
+	return 1
+}
+
+receiver_vs_influxdb() {
+	local d=$W/receiver conf port iport rport wp rp ip token=bench-token
+	local m5000 j100 l5000 l100 rhwm whwm ihwm
+	if ! "$top/test/bench/deps.sh" influxdb wrk; then
+		echo "bench: influxdb or wrk is not installed; no receiver figures" >&2
+		return
+	fi
+	mkdir -p "$d/influxdb"
+
+	# tern: the central host, its writer on the defaults; no rate limit,
+	# since the device here is the benchmark.
+	port=$(rx_port)
+	printf 'bench %s\n' "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" \
+	    >"$d/tokens"
+	conf=$d/tern.conf
+	cat >"$conf" <<CONF
+device = { id = "central"; };
+log_level = "info";
+writer = { socket = "$d/w.sock"; database = "$d/tern.db"; };
+receiver = { port = $port; tokens_file = "$d/tokens"; rate_limit = 0; };
+CONF
+	"$B/tern-writer" -f "$conf" 2>"$d/writer.log" &
+	wp=$!
+	wait_sock "$conf"
+	"$B/tern-receiver" -f "$conf" 2>"$d/receiver.log" &
+	rp=$!
+	rx_up "http://127.0.0.1:$port/readyz" || return
+	rx_wrk "$d/msgpack5000.out" "http://127.0.0.1:$port" msgpack 500 10 \
+	    bench.m5000 "$token"
+	rx_wrk "$d/json100.out" "http://127.0.0.1:$port" json 100 1 \
+	    bench.j100 "$token"
+	m5000=$(rx_rate "$d/msgpack5000.out" 5000)
+	j100=$(rx_rate "$d/json100.out" 100)
+	rhwm=$(status_kb $rp VmHWM); whwm=$(status_kb $wp VmHWM)
+	curl -s "http://127.0.0.1:$port/metrics" |
+	    awk '/^tern_receiver_samples_total/ { printf "# receiver: %s %s\n", $1, $2 }'
+	kill -TERM $rp; wait $rp
+	kill -TERM $wp; wait $wp
+
+	# InfluxDB: a temporary configuration, everything under $d/influxdb,
+	# no reporting, no auth, no self-monitoring store.
+	iport=$(rx_port); rport=$(rx_port)
+	cat >"$d/influxdb/influxdb.conf" <<CONF
+reporting-disabled = true
+bind-address = "127.0.0.1:$rport"
+[meta]
+  dir = "$d/influxdb/meta"
+[data]
+  dir = "$d/influxdb/data"
+  wal-dir = "$d/influxdb/wal"
+  query-log-enabled = false
+[http]
+  enabled = true
+  bind-address = "127.0.0.1:$iport"
+  auth-enabled = false
+  log-enabled = false
+[monitor]
+  store-enabled = false
+[continuous_queries]
+  enabled = false
+[logging]
+  level = "warn"
+CONF
+	influxd run -config "$d/influxdb/influxdb.conf" >"$d/influxdb/influxd.log" 2>&1 &
+	ip=$!
+	rx_up "http://127.0.0.1:$iport/ping" || return
+	curl -sf -XPOST "http://127.0.0.1:$iport/query" \
+	    --data-urlencode "q=CREATE DATABASE bench" >/dev/null
+	rx_wrk "$d/lp5000.out" "http://127.0.0.1:$iport" lp 500 10 lp5000
+	rx_wrk "$d/lp100.out" "http://127.0.0.1:$iport" lp 100 1 lp100
+	l5000=$(rx_rate "$d/lp5000.out" 5000)
+	l100=$(rx_rate "$d/lp100.out" 100)
+	ihwm=$(status_kb $ip VmHWM)
+	kill -TERM $ip; wait $ip
+
+	bench receiver.msgpack5000.samples_per_s "$m5000" samples/s
+	bench receiver.json100.samples_per_s "$j100" samples/s
+	bench influxdb.lp5000.points_per_s "$l5000" points/s
+	bench influxdb.lp100.points_per_s "$l100" points/s
+	bench receiver.peak_rss_kb "$rhwm" kB
+	bench influxdb.peak_rss_kb "$ihwm" kB
+	bench receiver.msgpack5000.ratio "$(ratio "$m5000" "$l5000")" x
+	bench receiver.json100.ratio "$(ratio "$j100" "$l100")" x
+	bench receiver.rss.ratio "$(ratio "$rhwm" "$ihwm")" x
+	echo "# receiver: its central writer's VmHWM $whwm kB"
+}
+
+receiver_vs_influxdb

@@ -11,6 +11,7 @@
 
 #include "batch.h"
 #include "source.h"
+#include "unit.h"
 
 #define FIX	"test/fixtures/"
 
@@ -24,6 +25,93 @@ fix_conf(const char *name)
 	snprintf(c.name, sizeof(c.name), "%s", name);
 	c.enabled = 1;
 	return c;
+}
+
+/*
+ * One source under test and the batch its rounds fill: what every source
+ * test sets up.  A test reads as
+ *
+ *	CHECK_INT(fix_start(&f, "cpu", FIX "x86-server"), 0);
+ *	CHECK_INT(fix_round(&f, 1000), 0);
+ *	f.src.root = FIX "x86-server/next";	(the next snapshot)
+ *	CHECK_INT(fix_round(&f, 4000), 0);
+ *	CHECK_SAMPLE(f.b, "cpu.busy_pct", "core=total", ..., 1e-9);
+ *	fix_stop(&f);
+ *
+ * Sources that need configuration (exec, prometheus, srt) are set up in
+ * two steps: fix_init, then fields of f.c, then fix_open.  The source
+ * borrows f.c, so f stays where it is until fix_stop.
+ */
+struct fix {
+	struct conf_source	 c;
+	struct source		 src;
+	struct batch		*b;
+	char			 err[256];	/* the last error */
+};
+
+/* Prepares f for a source of type name on the sampler's defaults. */
+static inline void
+fix_init(struct fix *f, const char *name)
+{
+	memset(f, 0, sizeof(*f));
+	f->c = fix_conf(name);
+	f->b = batch_new();
+}
+
+/* Runs the source's init on root: 0, or -1 with the reason in f->err. */
+static inline int
+fix_open(struct fix *f, const char *root)
+{
+	return source_init(&f->src, &f->c, root, 0, f->err, sizeof(f->err));
+}
+
+/* fix_init and fix_open. */
+static inline int
+fix_start(struct fix *f, const char *name, const char *root)
+{
+	fix_init(f, name);
+	return fix_open(f, root);
+}
+
+/* Reads one round stamped now_ms into f->b: 0, or -1 with the reason in
+ * f->err (also when the source did not start). */
+static inline int
+fix_round(struct fix *f, int64_t now_ms)
+{
+	if (!f->src.enabled) {
+		snprintf(f->err, sizeof(f->err), "source not started");
+		return -1;
+	}
+	return f->src.ops->read(&f->src, f->b, now_ms, f->err,
+	    sizeof(f->err));
+}
+
+/* Undoes fix_init and fix_open, whichever ran. */
+static inline void
+fix_stop(struct fix *f)
+{
+	source_fini(&f->src);
+	batch_free(f->b);
+	f->b = NULL;
+}
+
+/*
+ * For sources whose one round says it all: starts source type name on
+ * root, reads one round, stops it and returns its samples (the caller
+ * frees the batch).  A failure is a test failure naming the reason.
+ */
+static inline struct batch *
+fix_one_round(const char *name, const char *root)
+{
+	struct fix	 f;
+	struct batch	*b;
+
+	if (fix_start(&f, name, root) == -1 || fix_round(&f, 1000) == -1)
+		UNIT_FAIL("%s on %s: %s", name, root, f.err);
+	b = f.b;
+	f.b = NULL;
+	fix_stop(&f);
+	return b;
 }
 
 /*

@@ -4,24 +4,9 @@
 #include "unit.h"
 #include "srcfix.h"
 
-static struct batch *
-one_round(const char *root)
-{
-	struct conf_source c = fix_conf("disk");
-	struct source	 src;
-	struct batch	*b = batch_new();
-	char		 err[256];
-
-	if (source_init(&src, &c, root, 0, err, sizeof(err)) == -1 ||
-	    src.ops->read(&src, b, 1000, err, sizeof(err)) == -1)
-		UNIT_FAIL("%s: %s", root, err);
-	source_fini(&src);
-	return b;
-}
-
 TEST(disk_arm_board)
 {
-	struct batch *b = one_round(FIX "arm-board");
+	struct batch *b = fix_one_round("disk", FIX "arm-board");
 	double	used = 61035008.0 - 45776256;
 
 	CHECK_SAMPLE(b, "disk.total_bytes", "mount=/", 61035008.0 * 4096, 0);
@@ -49,7 +34,7 @@ TEST(disk_arm_board)
 /* Real mounts and statvfs of an x86 VM: only / is a real filesystem. */
 TEST(disk_x86_server)
 {
-	struct batch *b = one_round(FIX "x86-server");
+	struct batch *b = fix_one_round("disk", FIX "x86-server");
 	double	used = 66053021.0 - 61858400;
 
 	CHECK_SAMPLE(b, "disk.free_pct", "mount=/",
@@ -61,7 +46,7 @@ TEST(disk_x86_server)
 /* Without statvfs.txt the real system call runs: root "/" here. */
 TEST(disk_real_root)
 {
-	struct batch *b = one_round("/");
+	struct batch *b = fix_one_round("disk", "/");
 	double	v = -1;
 
 	if (fix_get(b, "disk.free_pct", "mount=/", &v) == 1)
@@ -71,13 +56,11 @@ TEST(disk_real_root)
 
 TEST(disk_missing)
 {
-	struct conf_source c = fix_conf("disk");
-	struct source	 src;
-	char		 err[256] = "";
+	struct fix	f;
 
-	CHECK_INT(source_init(&src, &c, FIX "srt", 0, err, sizeof(err)), -1);
-	CHECK_HAS(err, "proc/self/mounts");
-	source_fini(&src);
+	CHECK_INT(fix_start(&f, "disk", FIX "srt"), -1);
+	CHECK_HAS(f.err, "proc/self/mounts");
+	fix_stop(&f);
 }
 
 int

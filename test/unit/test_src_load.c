@@ -6,60 +6,48 @@
 
 TEST(load_arm_board)
 {
-	struct conf_source c = fix_conf("load");
-	struct source	 src;
-	struct batch	*b = batch_new();
-	char		 err[256];
+	struct fix	f;
 
-	CHECK_INT(source_init(&src, &c, FIX "arm-board", 0, err,
-	    sizeof(err)), 0);
-	CHECK_INT(src.ops->read(&src, b, 1000000, err, sizeof(err)), 0);
-	CHECK_SAMPLE(b, "load.1m", "", 1.52, 1e-12);
-	CHECK_SAMPLE(b, "load.5m", "", 1.31, 1e-12);
-	CHECK_SAMPLE(b, "load.15m", "", 1.09, 1e-12);
-	CHECK_SAMPLE(b, "load.procs_running", "", 3, 0);
-	CHECK_SAMPLE(b, "load.procs_blocked", "", 1, 0);
-	CHECK_SAMPLE(b, "system.uptime_s", "", 87012.34, 1e-9);
-	CHECK_INT(fix_count(b, "load.ctxt_per_s"), 0);
-	batch_reset(b);
-	src.root = FIX "arm-board/next";
-	CHECK_INT(src.ops->read(&src, b, 1010000, err, sizeof(err)), 0);
-	CHECK_SAMPLE(b, "load.ctxt_per_s", "", 5432.1, 1e-9);
-	CHECK_SAMPLE(b, "load.procs_running", "", 2, 0);
-	CHECK_SAMPLE(b, "load.procs_blocked", "", 0, 0);
-	CHECK_SAMPLE(b, "load.1m", "", 1.60, 1e-12);
-	source_fini(&src);
-	batch_free(b);
+	CHECK_INT(fix_start(&f, "load", FIX "arm-board"), 0);
+	CHECK_INT(fix_round(&f, 1000000), 0);
+	CHECK_SAMPLE(f.b, "load.1m", "", 1.52, 1e-12);
+	CHECK_SAMPLE(f.b, "load.5m", "", 1.31, 1e-12);
+	CHECK_SAMPLE(f.b, "load.15m", "", 1.09, 1e-12);
+	CHECK_SAMPLE(f.b, "load.procs_running", "", 3, 0);
+	CHECK_SAMPLE(f.b, "load.procs_blocked", "", 1, 0);
+	CHECK_SAMPLE(f.b, "system.uptime_s", "", 87012.34, 1e-9);
+	CHECK_INT(fix_count(f.b, "load.ctxt_per_s"), 0);
+	batch_reset(f.b);
+	f.src.root = FIX "arm-board/next";
+	CHECK_INT(fix_round(&f, 1010000), 0);
+	CHECK_SAMPLE(f.b, "load.ctxt_per_s", "", 5432.1, 1e-9);
+	CHECK_SAMPLE(f.b, "load.procs_running", "", 2, 0);
+	CHECK_SAMPLE(f.b, "load.procs_blocked", "", 0, 0);
+	CHECK_SAMPLE(f.b, "load.1m", "", 1.60, 1e-12);
+	fix_stop(&f);
 }
 
 TEST(load_x86_server)
 {
-	struct conf_source c = fix_conf("load");
-	struct source	 src;
-	struct batch	*b = batch_new();
-	char		 err[256];
+	struct fix	f;
 
-	CHECK_INT(source_init(&src, &c, FIX "x86-server", 0, err,
-	    sizeof(err)), 0);
-	CHECK_INT(src.ops->read(&src, b, 1000, err, sizeof(err)), 0);
-	src.root = FIX "x86-server/next";
-	CHECK_INT(src.ops->read(&src, b, 4000, err, sizeof(err)), 0);
+	CHECK_INT(fix_start(&f, "load", FIX "x86-server"), 0);
+	CHECK_INT(fix_round(&f, 1000), 0);
+	f.src.root = FIX "x86-server/next";
+	CHECK_INT(fix_round(&f, 4000), 0);
 	/* ctxt 822301 -> 823882 in 3 s */
-	CHECK_SAMPLE(b, "load.ctxt_per_s", "", 1581.0 / 3, 1e-9);
-	CHECK_INT(fix_count(b, "load.1m"), 2);
-	source_fini(&src);
-	batch_free(b);
+	CHECK_SAMPLE(f.b, "load.ctxt_per_s", "", 1581.0 / 3, 1e-9);
+	CHECK_INT(fix_count(f.b, "load.1m"), 2);
+	fix_stop(&f);
 }
 
 TEST(load_missing)
 {
-	struct conf_source c = fix_conf("load");
-	struct source	 src;
-	char		 err[256] = "";
+	struct fix	f;
 
-	CHECK_INT(source_init(&src, &c, FIX "exec", 0, err, sizeof(err)), -1);
-	CHECK_HAS(err, "proc/loadavg");
-	source_fini(&src);
+	CHECK_INT(fix_start(&f, "load", FIX "exec"), -1);
+	CHECK_HAS(f.err, "proc/loadavg");
+	fix_stop(&f);
 }
 
 int

@@ -4,24 +4,9 @@
 #include "unit.h"
 #include "srcfix.h"
 
-static struct batch *
-one_round(const char *root)
-{
-	struct conf_source c = fix_conf("memory");
-	struct source	 src;
-	struct batch	*b = batch_new();
-	char		 err[256];
-
-	if (source_init(&src, &c, root, 0, err, sizeof(err)) == -1 ||
-	    src.ops->read(&src, b, 1000, err, sizeof(err)) == -1)
-		UNIT_FAIL("%s: %s", root, err);
-	source_fini(&src);
-	return b;
-}
-
 TEST(memory_arm_board)
 {
-	struct batch *b = one_round(FIX "arm-board");
+	struct batch *b = fix_one_round("memory", FIX "arm-board");
 
 	CHECK_SAMPLE(b, "mem.total_bytes", "", 16110512.0 * 1024, 0);
 	CHECK_SAMPLE(b, "mem.available_bytes", "", 12345678.0 * 1024, 0);
@@ -41,7 +26,7 @@ TEST(memory_arm_board)
 /* A 3.4 kernel: no MemAvailable, no PSI. */
 TEST(memory_old_kernel)
 {
-	struct batch *b = one_round(FIX "arm32-board");
+	struct batch *b = fix_one_round("memory", FIX "arm32-board");
 
 	/* available = MemFree + Buffers + Cached */
 	CHECK_SAMPLE(b, "mem.available_bytes", "", 304690.0 * 1024, 0);
@@ -54,7 +39,7 @@ TEST(memory_old_kernel)
 /* Real /proc/meminfo of an x86 VM without swap. */
 TEST(memory_x86_server)
 {
-	struct batch *b = one_round(FIX "x86-server");
+	struct batch *b = fix_one_round("memory", FIX "x86-server");
 	double	total = 0, used = 0;
 
 	CHECK_SAMPLE(b, "mem.used_bytes", "", (24684084.0 - 24316396) * 1024,
@@ -69,13 +54,11 @@ TEST(memory_x86_server)
 
 TEST(memory_missing)
 {
-	struct conf_source c = fix_conf("memory");
-	struct source	 src;
-	char		 err[256] = "";
+	struct fix	f;
 
-	CHECK_INT(source_init(&src, &c, FIX "srt", 0, err, sizeof(err)), -1);
-	CHECK_HAS(err, "proc/meminfo");
-	source_fini(&src);
+	CHECK_INT(fix_start(&f, "memory", FIX "srt"), -1);
+	CHECK_HAS(f.err, "proc/meminfo");
+	fix_stop(&f);
 }
 
 int

@@ -4,25 +4,10 @@
 #include "unit.h"
 #include "srcfix.h"
 
-static struct batch *
-one_round(const char *root)
-{
-	struct conf_source c = fix_conf("thermal");
-	struct source	 src;
-	struct batch	*b = batch_new();
-	char		 err[256];
-
-	if (source_init(&src, &c, root, 0, err, sizeof(err)) == -1 ||
-	    src.ops->read(&src, b, 1000, err, sizeof(err)) == -1)
-		UNIT_FAIL("%s: %s", root, err);
-	source_fini(&src);
-	return b;
-}
-
 /* RK3588: seven zones, their hwmon mirrors, an NVMe drive. */
 TEST(thermal_arm_board)
 {
-	struct batch *b = one_round(FIX "arm-board");
+	struct batch *b = fix_one_round("thermal", FIX "arm-board");
 
 	CHECK_SAMPLE(b, "thermal.temp_c", "zone=soc-thermal", 52.692, 1e-9);
 	CHECK_SAMPLE(b, "thermal.temp_c", "zone=bigcore0-thermal", 53.616,
@@ -46,7 +31,7 @@ TEST(thermal_arm_board)
 /* Allwinner H2+: cpu-thermal, and a gpu zone reading a sentinel. */
 TEST(thermal_sentinel_skipped)
 {
-	struct batch *b = one_round(FIX "arm32-board");
+	struct batch *b = fix_one_round("thermal", FIX "arm32-board");
 
 	CHECK_SAMPLE(b, "thermal.temp_c", "zone=cpu-thermal", 47.0, 0);
 	CHECK_NONE(b, "thermal.temp_c", "zone=gpu-thermal");
@@ -57,15 +42,12 @@ TEST(thermal_sentinel_skipped)
 /* The x86 VM has no sensors: disabled, naming what it looked for. */
 TEST(thermal_missing)
 {
-	struct conf_source c = fix_conf("thermal");
-	struct source	 src;
-	char		 err[256] = "";
+	struct fix	f;
 
-	CHECK_INT(source_init(&src, &c, FIX "x86-server", 0, err,
-	    sizeof(err)), -1);
-	CHECK_HAS(err, "x86-server/sys/class/thermal/thermal_zone*/temp");
-	CHECK_HAS(err, "hwmon");
-	source_fini(&src);
+	CHECK_INT(fix_start(&f, "thermal", FIX "x86-server"), -1);
+	CHECK_HAS(f.err, "x86-server/sys/class/thermal/thermal_zone*/temp");
+	CHECK_HAS(f.err, "hwmon");
+	fix_stop(&f);
 }
 
 int

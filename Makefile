@@ -29,7 +29,7 @@ endif
 
 # msgpack-c's pkg-config name changed between 4.x and 6.x.
 MSGPACK_PC := $(shell pkg-config --exists msgpack-c 2>/dev/null && echo msgpack-c || echo msgpack)
-PKGS	= sqlite3 libevent libconfig libcurl zlib libsystemd $(MSGPACK_PC)
+PKGS	= sqlite3 libevent libconfig libcurl zlib $(MSGPACK_PC)
 
 WARN	= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	  -Wpointer-arith -Wformat=2 -Wvla -Wcast-qual -Wwrite-strings \

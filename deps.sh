@@ -13,7 +13,7 @@ set -eu
 # pkg-config module -> Debian package.  msgpack-c renamed its pkg-config file
 # from "msgpack" (4.x, Debian 12) to "msgpack-c" (6.x, Debian 13); either does.
 libs="sqlite3:libsqlite3-dev libevent:libevent-dev libcurl:libcurl4-openssl-dev
-libconfig:libconfig-dev zlib:zlib1g-dev libsystemd:libsystemd-dev"
+libconfig:libconfig-dev zlib:zlib1g-dev"
 # command -> Debian package (the sqlite3 CLI and bats are used by the tests).
 cmds="pkg-config:pkg-config sqlite3:sqlite3 bats:bats curl:curl python3:python3"
 # Files that have no pkg-config or command to ask for.

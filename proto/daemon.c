@@ -2,15 +2,52 @@
  * daemon.c -- see daemon.h.
  */
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
 
 #include "daemon.h"
 #include "log.h"
+
+/*
+ * systemd's notification protocol, spoken directly: one datagram of
+ * "KEY=VALUE" lines to the Unix socket named by $NOTIFY_SOCKET (a leading
+ * '@' means the abstract namespace).  libsystemd would do the same, and
+ * cost every tern process about a megabyte of resident memory for it.
+ * Without $NOTIFY_SOCKET (not under systemd) this does nothing.
+ */
+static void
+notify(const char *msg)
+{
+	const char		*path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un	 sun;
+	socklen_t		 len;
+	size_t			 n;
+	int			 fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    (n = strlen(path)) >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, n);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	    len) == -1)
+		log_debug("sd_notify via %s: %s", path, strerror(errno));
+	close(fd);
+}
 
 void
 daemon_getopt(int argc, char **argv, struct daemon_opts *o, const char *extra,
@@ -74,32 +111,40 @@ daemon_start(const char *prog, const struct daemon_opts *o, struct conf *c)
 void
 daemon_ready(const char *status)
 {
-	if (status != NULL)
-		sd_notifyf(0, "READY=1\nSTATUS=%s", status);
-	else
-		sd_notify(0, "READY=1");
+	char	msg[256];
+
+	if (status != NULL) {
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", status);
+		notify(msg);
+	} else
+		notify("READY=1");
 }
 
 void
 daemon_stopping(void)
 {
-	sd_notify(0, "STOPPING=1");
+	notify("STOPPING=1");
 }
 
 static void
 watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {
-	sd_notify(0, "WATCHDOG=1");
+	notify("WATCHDOG=1");
 }
 
 struct event *
 daemon_watchdog(struct event_base *base)
 {
-	uint64_t	 usec = 0;
+	const char	*us = getenv("WATCHDOG_USEC");
+	const char	*pid = getenv("WATCHDOG_PID");
+	uint64_t	 usec;
 	struct event	*ev;
 	struct timeval	 tv;
 
-	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+	/* The watchdog is ours only if systemd set it for this pid. */
+	if (us == NULL || (pid != NULL && strtol(pid, NULL, 10) != getpid()))
+		return NULL;
+	if ((usec = strtoull(us, NULL, 10)) == 0)
 		return NULL;
 	if ((ev = event_new(base, -1, EV_PERSIST, watchdog_cb, NULL)) == NULL)
 		return NULL;

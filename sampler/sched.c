@@ -132,9 +132,20 @@ sources_run_due(struct sources *ss, int64_t now_ms, struct batch *b)
 		if (!src->enabled)
 			continue;
 		if (src->next_due <= now_ms) {
+			int64_t	stamp = src->next_due;
+
 			if (batch_room(b) < SCHED_MIN_ROOM)
 				return 0;
-			(void)sched_run(src, now_ms, b);
+			/*
+			 * The round is stamped with the aligned instant it was
+			 * due, not the few milliseconds later the loop got to
+			 * it, so that every device's samples line up exactly.
+			 * A round overdue by a whole interval (the machine was
+			 * suspended) takes the latest aligned instant instead.
+			 */
+			if (now_ms - stamp >= src->cur_ms)
+				stamp = now_ms - now_ms % src->cur_ms;
+			(void)sched_run(src, stamp, b);
 		}
 		d = src->next_due - now_ms;
 		if (next == -1 || d < next)

@@ -192,6 +192,16 @@ static const char *const migrations[] = {
 	 */
 	"DROP INDEX head_series;"
 	"CREATE INDEX head_time ON head (t1, series);",
+
+	/*
+	 * 4 -> 5: a gap is recorded once.  A frame carrying a gap marker that
+	 * was committed but not acknowledged (the writer was killed) comes
+	 * again, and its gap with it.
+	 */
+	"DELETE FROM gap WHERE id NOT IN (SELECT min(id) FROM gap GROUP BY"
+	"  device, from_ts, to_ts, count, reason);"
+	"CREATE UNIQUE INDEX gap_once ON gap (device, from_ts, to_ts, count,"
+	"  reason);",
 };
 
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -467,7 +477,7 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "data, up) VALUES (?1, ?2, ?3, ?4, ?5, ?6)") == -1 ||
 	    prepare(s, &s->ins_chunk, "INSERT INTO chunk (series, t0, t1, n, "
 	    "data) VALUES (?, ?, ?, ?, ?)") == -1 ||
-	    prepare(s, &s->ins_gap, "INSERT INTO gap (device, from_ts, to_ts, "
+	    prepare(s, &s->ins_gap, "INSERT OR IGNORE INTO gap (device, from_ts, to_ts, "
 	    "count, reason, recorded_ms) VALUES (?, ?, ?, ?, ?, ?)") == -1 ||
 	    prepare(s, &s->find_head, "SELECT data FROM head WHERE series = ?1 "
 	    "AND t1 >= ?2 AND t0 <= ?2") == -1 ||

@@ -104,7 +104,7 @@ per_min() {	# ns0, ns1, t0, t1 -> CPU seconds per minute
 sampler_vs_collectd() {
 	local d=$W/sampler secs=${SAMPLER_BENCH_S:-60} conf wp sp cp
 	local s0 s1 c0 c1 w0 w1 t0 t1 srss shwm spss crss chwm cpss
-	if ! "$top/test/bench/deps.sh"; then
+	if ! "$top/test/bench/deps.sh" collectd; then
 		echo "bench: collectd is not installed; no sampler figures" >&2
 		return
 	fi
@@ -346,8 +346,9 @@ history
 #   influxdb.lp5000/lp100 Debian's influxd, the same points as line
 #                         protocol in the same batch sizes, POST /write,
 #                         answered after its WAL's fsync (the default).
-# Every request carries timestamps no request carried before
-# (wrk_ingest.lua), since both store a (series, timestamp) once.  Figures
+# Every request carries timestamps no request carried before, since both
+# store a (series, timestamp) once, and the 8 connections send for 8
+# sources (devices) with their own series (wrk_ingest.lua).  Figures
 # are wrk's completed requests x points per request / its duration; a run
 # with a non-2xx answer or a socket error says so.  Peak RSS is VmHWM of
 # tern-receiver and of influxd after their runs (the central writer's is
@@ -357,7 +358,7 @@ rx_port() {
 }
 rx_wrk() {	# out, url, fmt, series, rounds, name [, token]: runs wrk
 	BENCH_FMT=$3 BENCH_SERIES=$4 BENCH_ROUNDS=$5 BENCH_NAME=$6 \
-	    BENCH_TOKEN=${7:-} BENCH_T0=$(date +%s%3N) \
+	    BENCH_TOKEN=${7:-} BENCH_T0=$(date +%s%3N) BENCH_SOURCES=4 \
 	    wrk -c 8 -t 2 -d "${RECV_BENCH_S:-15}s" --timeout 30s \
 	    -s "$top/test/bench/wrk_ingest.lua" "$2" >"$1" 2>&1
 }

@@ -1815,3 +1815,21 @@ pstr_eq(struct pstr a, const char *s)
 
 	return a.n == n && (n == 0 || memcmp(a.p, s, n) == 0);
 }
+
+int
+body_valid_name(const char *p, size_t n, size_t max)
+{
+	size_t	i;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+		    c == ':' || c == '-'))
+			return 0;
+	}
+	return 1;
+}

@@ -236,6 +236,12 @@ int	body_encode_empty(msgpack_sbuffer *sb);
 int	body_to_json(const uint8_t *p, size_t n, char **out, size_t *outlen,
 	    char *err, size_t errlen);
 
+/*
+ * 1 if p[0..n) is a valid name -- a metric name or a device id: 1 to max
+ * bytes of [A-Za-z0-9_.:-] -- else 0.
+ */
+int	body_valid_name(const char *p, size_t n, size_t max);
+
 /* pstr helpers */
 #define PSTR(s)		((struct pstr){ (s), (uint32_t)strlen(s) })
 int	pstr_eq(struct pstr a, const char *s);

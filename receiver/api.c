@@ -20,6 +20,7 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
+#include "clock.h"
 #include "gunzip.h"
 #include "log.h"
 #include "receiver.h"
@@ -47,23 +48,7 @@ struct pending {
 	char			 device[TOKENS_DEVICE_MAX + 1];
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static double
-mono_ms(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void
 count(struct recv *r, enum recv_ep ep, int code)
@@ -246,19 +231,6 @@ media_type(const char *h, char *out, size_t size)
 	out[i] = '\0';
 }
 
-static int
-valid_device(const char *p, size_t n)
-{
-	size_t	i;
-
-	if (n == 0 || n > TOKENS_DEVICE_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)p[i]) && strchr("_.:-", p[i]) == NULL)
-			return 0;
-	return 1;
-}
-
 static void
 ingest(struct recv *r, struct evhttp_request *req, enum recv_ep ep)
 {
@@ -323,9 +295,9 @@ ingest(struct recv *r, struct evhttp_request *req, enum recv_ep ep)
 		n = plen;
 	}
 	if (ep == EP_SEED003)
-		rc = ingest_parse_seed003(b, (const char *)raw, n, now_ms(), &e);
+		rc = ingest_parse_seed003(b, (const char *)raw, n, clock_wall_ms(), &e);
 	else if (ep == EP_AGENT)
-		rc = ingest_parse_agent(b, (const char *)raw, n, now_ms(), &e);
+		rc = ingest_parse_agent(b, (const char *)raw, n, clock_wall_ms(), &e);
 	else if (msgpack)
 		rc = ingest_parse_msgpack(b, raw, n, &e);
 	else
@@ -341,7 +313,7 @@ ingest(struct recv *r, struct evhttp_request *req, enum recv_ep ep)
 	dfield = ep == EP_SEED003 ? "device_id" : ep == EP_AGENT ? "agent_id" :
 	    "device";
 	if (anonymous) {
-		if (!valid_device(b->m.device.p, b->m.device.n)) {
+		if (!body_valid_name(b->m.device.p, b->m.device.n, TOKENS_DEVICE_MAX)) {
 			send_error(r, req, ep, 400, REJ_INVALID, "without a token "
 			    "the body must name the device: 1 to 63 bytes of "
 			    "[A-Za-z0-9_.:-]", dfield, -1, 0);
@@ -367,7 +339,7 @@ ingest(struct recv *r, struct evhttp_request *req, enum recv_ep ep)
 	else
 		snprintf(pd->device, sizeof(pd->device), "%s", dev);
 	b->m.device = PSTR(pd->device);
-	if (ratelimit_take(&r->rl, pd->device, mono_ms(), b->m.npoints,
+	if (ratelimit_take(&r->rl, pd->device, clock_mono_ms(), b->m.npoints,
 	    &retry) == -1) {
 		free(pd);
 		send_error(r, req, ep, 429, REJ_RATE, "rate limit: too many "

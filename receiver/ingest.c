@@ -57,23 +57,6 @@ ingest_batch_free(struct ingest_batch *b)
 
 /* --- validation --- */
 
-static int
-valid_name(const char *p, size_t n)
-{
-	size_t	i;
-
-	if (n == 0 || n > BODY_MAX_NAME)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		    c == ':' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 /*
  * The checks, with field names for the format at hand: sfield names the
@@ -95,7 +78,7 @@ validate(const struct samples_msg *m, const char *sfield, const char *pfield,
 	for (i = 0; i < m->nseries; i++) {
 		const struct series_ref *s = &m->series[i];
 
-		if (!valid_name(s->name.p, s->name.n)) {
+		if (!body_valid_name(s->name.p, s->name.n, BODY_MAX_NAME)) {
 			snprintf(f, sizeof(f), "%s.name", sfield);
 			return fail(e, f, i, "metric name must be 1 to %d bytes "
 			    "of [A-Za-z0-9_.:-]", BODY_MAX_NAME);

@@ -6,28 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "body.h"
 #include "tokens.h"
 
 /* The tokens file is small: a line per device.  Bigger is a mistake. */
 #define TOKENS_FILE_MAX	(16u << 20)
 
-static int
-valid_device(const char *p, size_t n)
-{
-	size_t	i;
-
-	if (n == 0 || n > TOKENS_DEVICE_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		    c == ':' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 static int
 is_blank(char c)
@@ -71,7 +55,7 @@ tokens_parse(struct tokens *t, const char *name, const char *text, size_t n,
 			    "SHA256HEX\"", name, line);
 			goto fail;
 		}
-		if (!valid_device(f[0], fl[0])) {
+		if (!body_valid_name(f[0], fl[0], TOKENS_DEVICE_MAX)) {
 			snprintf(err, errlen, "%s:%u: device id must be 1 to %d "
 			    "bytes of [A-Za-z0-9_.:-]", name, line,
 			    TOKENS_DEVICE_MAX);

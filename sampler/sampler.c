@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "batch.h"
 #include "body.h"
 #include "conf.h"
@@ -71,26 +72,7 @@ struct sampler {
 	uint64_t		 drops_before;	/* dropped_samples then */
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec	ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-arm_ms(struct event *ev, int64_t ms)
-{
-	struct timeval	tv;
-
-	if (ms < 0)
-		ms = 0;
-	tv.tv_sec = (time_t)(ms / 1000);
-	tv.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-	evtimer_add(ev, &tv);
-}
 
 /* Adds g's range and count to into. */
 static void
@@ -247,7 +229,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->stopping)
 		return;
 	for (;;) {
-		wait = sources_run_due(s->src, now_ms(), s->batch);
+		wait = sources_run_due(s->src, clock_wall_ms(), s->batch);
 		send_batch(s);
 		if (wait != 0)
 			break;
@@ -256,7 +238,7 @@ tick_cb(evutil_socket_t fd, short what, void *arg)
 		log_error("no source is enabled; nothing to sample");
 		return;
 	}
-	arm_ms(s->tick, wait);
+	clock_arm(s->tick, wait);
 }
 
 static void
@@ -337,7 +319,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("stopping; waiting for %zu frames to be acknowledged",
 	    s->q.nframes);
-	arm_ms(s->stop_ev, STOP_ACK_MS);
+	clock_arm(s->stop_ev, STOP_ACK_MS);
 }
 
 int
@@ -360,7 +342,7 @@ main(int argc, char **argv)
 	sendq_init(&s.q, s.conf.sampler.queue_bytes, SENDQ_DROP_OLDEST);
 	msgpack_sbuffer_init(&s.sb);
 	if ((s.batch = batch_new()) == NULL ||
-	    (s.src = sources_new(&s.conf.sampler, now_ms())) == NULL ||
+	    (s.src = sources_new(&s.conf.sampler, clock_wall_ms())) == NULL ||
 	    (s.base = event_base_new()) == NULL)
 		fatalx("out of memory");
 	s.self.role = ROLE_PRODUCER;
@@ -379,7 +361,7 @@ main(int argc, char **argv)
 	evsignal_add(s.sig_term, NULL);
 	evsignal_add(s.sig_int, NULL);
 	s.watchdog = daemon_watchdog(s.base);
-	arm_ms(s.tick, 0);
+	clock_arm(s.tick, 0);
 	log_info("sampling for device '%s' into %s", s.conf.device,
 	    s.conf.writer.socket);
 	daemon_ready(NULL);

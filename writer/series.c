@@ -138,23 +138,6 @@ insert(struct series_table *t, const char *key, size_t keylen, uint64_t h,
 	return s;
 }
 
-static int
-valid_name(const char *p, size_t n)
-{
-	size_t	i;
-
-	if (n == 0 || n > BODY_MAX_NAME)
-		return 0;
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '.' ||
-		    c == ':' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 static int
 valid_label_key(const char *p, size_t n)
@@ -267,7 +250,7 @@ series_intern(struct series_table *t, struct pstr device,
 		    "NUL byte");
 		return NULL;
 	}
-	if (!valid_name(ref->name.p, ref->name.n)) {
+	if (!body_valid_name(ref->name.p, ref->name.n, BODY_MAX_NAME)) {
 		snprintf(err, errlen, "metric name is empty, longer than %d or "
 		    "not [A-Za-z0-9_.:-]", BODY_MAX_NAME);
 		return NULL;

@@ -150,17 +150,13 @@ static void
 pump(struct load *l)
 {
 	struct peer		*p = peer_client_peer(l->client);
-	struct sendq_frame	*f;
 	uint32_t		 want, n;
 	int64_t			 from, to;
 
 	if (p == NULL)
 		return;
-	while ((f = sendq_next_unsent(&l->q)) != NULL) {
-		if (peer_send(p, FRAME_SAMPLES, f->seq, f->body, f->len) == -1)
-			return;		/* drained callback resumes */
-		sendq_mark_sent(&l->q, f);
-	}
+	if (peer_send_unsent(p, &l->q, 0, NULL) == -1)
+		return;		/* the drained callback resumes */
 	while (l->generating) {
 		if (done_generating(l)) {
 			l->generating = 0;
@@ -184,10 +180,8 @@ pump(struct load *l)
 		l->frames++;
 		if (l->rate > 0)
 			l->budget -= n;
-		f = sendq_next_unsent(&l->q);
-		if (peer_send(p, FRAME_SAMPLES, f->seq, f->body, f->len) == -1)
+		if (peer_send_unsent(p, &l->q, 0, NULL) == -1)
 			return;
-		sendq_mark_sent(&l->q, f);
 	}
 	finish_check(l);
 }

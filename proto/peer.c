@@ -265,6 +265,23 @@ peer_send_flags(struct peer *p, unsigned type, unsigned flags, uint64_t seq,
 }
 
 int
+peer_send_unsent(struct peer *p, struct sendq *q, unsigned flags,
+    uint64_t *last_sent)
+{
+	struct sendq_frame	*f;
+
+	while ((f = sendq_next_unsent(q)) != NULL) {
+		if (peer_send_flags(p, FRAME_SAMPLES, flags, f->seq, f->body,
+		    f->len) == -1)
+			return -1;
+		sendq_mark_sent(q, f);
+		if (last_sent != NULL)
+			*last_sent = f->seq;
+	}
+	return 0;
+}
+
+int
 peer_send_sb(struct peer *p, unsigned type, uint64_t seq,
     const msgpack_sbuffer *sb)
 {

@@ -31,6 +31,7 @@
 #include "body.h"
 #include "frame.h"
 #include "log.h"
+#include "sendq.h"
 
 struct peer;
 
@@ -77,6 +78,15 @@ int			 peer_send_flags(struct peer *, unsigned type,
 /* Same as peer_send, the body from sb (msgpack_sbuffer). */
 int			 peer_send_sb(struct peer *, unsigned type,
 			    uint64_t seq, const msgpack_sbuffer *sb);
+/*
+ * Sends q's frames not yet sent on this connection as SAMPLES with the
+ * given header flags, oldest first, marking each sent, until the queue is
+ * through (returns 0) or the output buffer is full (returns -1: the
+ * drained callback is the moment to call again).  *last_sent, if given,
+ * gets the seq of the newest frame sent.
+ */
+int			 peer_send_unsent(struct peer *, struct sendq *q,
+			    unsigned flags, uint64_t *last_sent);
 /* Bytes waiting in the peer's output buffer. */
 size_t			 peer_outq(const struct peer *);
 size_t			 peer_outlimit(const struct peer *);

@@ -91,7 +91,6 @@ static void
 pump(struct link *l)
 {
 	struct peer		*p = peer_client_peer(l->client);
-	struct sendq_frame	*f;
 
 	if (p == NULL)
 		return;
@@ -99,12 +98,8 @@ pump(struct link *l)
 	 * An HTTP client waits for every frame here: FRAME_F_COMMIT asks the
 	 * writer to commit at its next turn instead of after flush_ms.
 	 */
-	while ((f = sendq_next_unsent(&l->q)) != NULL) {
-		if (peer_send_flags(p, FRAME_SAMPLES, FRAME_F_COMMIT, f->seq,
-		    f->body, f->len) == -1)
-			return;		/* the drained callback resumes */
-		sendq_mark_sent(&l->q, f);
-	}
+	/* A full buffer: the drained callback resumes. */
+	(void)peer_send_unsent(p, &l->q, FRAME_F_COMMIT, NULL);
 }
 
 static void

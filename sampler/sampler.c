@@ -153,16 +153,11 @@ static void
 pump(struct sampler *s)
 {
 	struct peer		*p = peer_client_peer(s->client);
-	struct sendq_frame	*f;
 
 	if (p == NULL)
 		return;
-	while ((f = sendq_next_unsent(&s->q)) != NULL) {
-		if (peer_send(p, FRAME_SAMPLES, f->seq, f->body, f->len) == -1)
-			return;		/* the drained callback resumes */
-		sendq_mark_sent(&s->q, f);
-		s->sent_upto = f->seq;
-	}
+	/* A full buffer: the drained callback resumes. */
+	(void)peer_send_unsent(p, &s->q, 0, &s->sent_upto);
 }
 
 /* Encodes the batch as one SAMPLES frame and queues it. */

@@ -21,6 +21,7 @@
 struct retention {
 	struct store		*store;
 	struct series_table	*series;
+	const struct rollup	*ru;
 	struct retention_stats	 st;
 	sqlite3_stmt		*min_dirty, *del_chunk, *del_head, *del_tier;
 	sqlite3_stmt		*pending_bytes, *oldest_pending, *del_row;
@@ -41,8 +42,8 @@ prep(struct retention *r, sqlite3_stmt **st, const char *sql, char *err,
 }
 
 struct retention *
-retention_new(struct store *store, struct series_table *series, char *err,
-    size_t errlen)
+retention_new(struct store *store, struct series_table *series,
+    const struct rollup *ru, char *err, size_t errlen)
 {
 	struct retention	*r;
 
@@ -52,6 +53,7 @@ retention_new(struct store *store, struct series_table *series, char *err,
 	}
 	r->store = store;
 	r->series = series;
+	r->ru = ru;
 	if (prep(r, &r->min_dirty, "SELECT min(bucket) FROM dirty WHERE tier "
 	    "= ? AND series = ?", err, errlen) == -1 ||
 	    prep(r, &r->del_chunk, "DELETE FROM chunk WHERE series = ? AND "
@@ -140,16 +142,17 @@ min64(int64_t a, int64_t b)
 }
 
 static int
-prune_series(struct retention *r, const struct conf_writer *c, int64_t id,
-    int64_t now)
+prune_series(struct retention *r, const struct conf_writer *c,
+    const struct series *s, int64_t now)
 {
-	int64_t		cutoff;
+	int64_t		cutoff, id = s->id;
 	uint32_t	i;
 
-	/* Raw: past retention, but not under a pending finest-tier rollup. */
+	/* Raw: past retention, but not what a tier has still to read. */
 	cutoff = now - c->raw_retention_ms;
-	if (c->ntiers > 0)
-		cutoff = min64(cutoff, oldest_dirty(r, c->tiers[0].bucket_ms, id));
+	for (i = 0; i < c->ntiers; i++)
+		cutoff = min64(cutoff, oldest_dirty(r, c->tiers[i].bucket_ms, id));
+	rollup_raw_keep(r->ru, s, now, &cutoff);
 	sqlite3_bind_int64(r->del_chunk, 1, id);
 	sqlite3_bind_int64(r->del_chunk, 2, cutoff);
 	if (delete(r, r->del_chunk, &r->st.raw_rows, "raw chunks") == -1)
@@ -286,6 +289,7 @@ int
 retention_step(struct retention *r, const struct conf_writer *c,
     int64_t now, int64_t *cursor)
 {
+	const struct series *s;
 	int64_t	id;
 	int	n = 0, rc;
 
@@ -294,9 +298,9 @@ retention_step(struct retention *r, const struct conf_writer *c,
 			return -1;
 		for (id = *cursor + 1; id <= r->series->max_id &&
 		    n < RETENTION_STEP_SERIES; id++) {
-			if (series_by_id(r->series, id) == NULL)
+			if ((s = series_by_id(r->series, id)) == NULL)
 				continue;
-			if (prune_series(r, c, id, now) == -1) {
+			if (prune_series(r, c, s, now) == -1) {
 				store_rollback(r->store);
 				return -1;
 			}

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "series.h"
+#include "rollup.h"
 #include "store.h"
 
 struct retention;
@@ -27,6 +28,7 @@ struct retention_stats {
 };
 
 struct retention *retention_new(struct store *, struct series_table *,
+		    const struct rollup *,
 		    char *err, size_t errlen);
 void		 retention_free(struct retention *);
 

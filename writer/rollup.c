@@ -10,12 +10,18 @@
 #include "read.h"
 #include "rollup.h"
 
+_Static_assert(CONF_MAX_TIERS <= SERIES_MAX_TIERS,
+    "struct series must hold a watermark per tier");
+
 struct agg {
 	int64_t	bucket;
 	int64_t	count;
 	double	sum, min, max, last;
 	int64_t	last_ts;
 };
+
+/* The two passes over a tier: late samples' marks, then new samples. */
+enum { PASS_DIRTY, PASS_NEW };
 
 struct rollup {
 	struct store		*store;
@@ -25,9 +31,12 @@ struct rollup {
 	uint32_t		 ntiers;
 	int64_t			 cursor;	/* last series stepped */
 	uint32_t		 cur_tier;
+	int			 pass;
 
 	sqlite3_stmt		*mark, *next_series, *dirty_buckets;
 	sqlite3_stmt		*children, *put, *del_row, *clear, *pending;
+	sqlite3_stmt		*del_range, *set_rolled, *load_rolled;
+	sqlite3_stmt		*first_raw, *first_child;
 
 	struct raw_result	 res;
 	struct agg		*aggs;
@@ -44,74 +53,6 @@ prep(struct rollup *r, sqlite3_stmt **st, const char *sql, char *err,
 		return -1;
 	}
 	return 0;
-}
-
-void
-rollup_set_tiers(struct rollup *r, const struct conf_writer *c)
-{
-	memcpy(r->tiers, c->tiers, sizeof(r->tiers));
-	r->ntiers = c->ntiers;
-	r->cur_tier = 0;
-	r->cursor = 0;
-}
-
-struct rollup *
-rollup_new(struct store *store, struct series_table *series,
-    const struct conf_writer *c, char *err, size_t errlen)
-{
-	struct rollup	*r;
-
-	if ((r = calloc(1, sizeof(*r))) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	r->store = store;
-	r->series = series;
-	rollup_set_tiers(r, c);
-	if ((r->raw = raw_wrap(store->db, err, errlen)) == NULL ||
-	    prep(r, &r->mark, "INSERT OR IGNORE INTO dirty (tier, series, "
-	    "bucket) VALUES (?, ?, ?)", err, errlen) == -1 ||
-	    prep(r, &r->next_series, "SELECT series FROM dirty WHERE tier = ?1 "
-	    "AND series > ?2 AND bucket < ?3 ORDER BY series LIMIT 1", err,
-	    errlen) == -1 ||
-	    prep(r, &r->dirty_buckets, "SELECT bucket FROM dirty WHERE tier = "
-	    "?1 AND series = ?2 AND bucket < ?3 ORDER BY bucket LIMIT ?4", err,
-	    errlen) == -1 ||
-	    prep(r, &r->children, "SELECT bucket, count, sum, min, max, last, "
-	    "last_ts FROM tier WHERE tier = ?1 AND series = ?2 AND bucket >= ?3 "
-	    "AND bucket < ?4 ORDER BY bucket", err, errlen) == -1 ||
-	    prep(r, &r->put, "INSERT OR REPLACE INTO tier (tier, series, bucket, "
-	    "count, sum, min, max, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?)", err, errlen) == -1 ||
-	    prep(r, &r->del_row, "DELETE FROM tier WHERE tier = ? AND series = ? "
-	    "AND bucket = ?", err, errlen) == -1 ||
-	    prep(r, &r->clear, "DELETE FROM dirty WHERE tier = ?1 AND series = "
-	    "?2 AND bucket >= ?3 AND bucket <= ?4", err, errlen) == -1 ||
-	    prep(r, &r->pending, "SELECT count(*) FROM dirty", err,
-	    errlen) == -1) {
-		rollup_free(r);
-		return NULL;
-	}
-	return r;
-}
-
-void
-rollup_free(struct rollup *r)
-{
-	if (r == NULL)
-		return;
-	sqlite3_finalize(r->mark);
-	sqlite3_finalize(r->next_series);
-	sqlite3_finalize(r->dirty_buckets);
-	sqlite3_finalize(r->children);
-	sqlite3_finalize(r->put);
-	sqlite3_finalize(r->del_row);
-	sqlite3_finalize(r->clear);
-	sqlite3_finalize(r->pending);
-	raw_close(r->raw);
-	raw_result_free(&r->res);
-	free(r->aggs);
-	free(r);
 }
 
 static int
@@ -132,8 +73,7 @@ step_done(struct rollup *r, sqlite3_stmt *st, const char *what)
 	return rc == SQLITE_DONE ? 0 : fail(r, what);
 }
 
-/* Start of the bucket of size b holding ts (ts >= 0, as the writer
- * enforces; floor division all the same). */
+/* Start of the bucket of size b holding ts (floor division). */
 static int64_t
 bucket_of(int64_t ts, int64_t b)
 {
@@ -142,6 +82,151 @@ bucket_of(int64_t ts, int64_t b)
 	if (ts % b != 0 && ts < 0)
 		q--;
 	return q * b;
+}
+
+/* Start of the first bucket of size b at or after ts. */
+static int64_t
+bucket_ceil(int64_t ts, int64_t b)
+{
+	int64_t	f = bucket_of(ts, b);
+
+	return f == ts ? f : f + b;
+}
+
+static int64_t
+min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
+}
+
+static int64_t
+max64(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/*
+ * Reads every series' watermarks from the rolled table.  A tier without a
+ * row for a series (a new series, a tier added by SIGHUP) starts at
+ * INT64_MIN: its first step begins at the series' oldest data.
+ */
+static int
+load_watermarks(struct rollup *r)
+{
+	struct series	*s;
+	int64_t		 id;
+	uint32_t	 i;
+	int		 rc;
+
+	for (id = 1; id <= r->series->max_id; id++)
+		if ((s = series_by_id(r->series, id)) != NULL)
+			for (i = 0; i < SERIES_MAX_TIERS; i++)
+				s->rolled[i] = INT64_MIN;
+	while ((rc = sqlite3_step(r->load_rolled)) == SQLITE_ROW) {
+		int64_t	tier = sqlite3_column_int64(r->load_rolled, 0);
+
+		s = series_by_id(r->series,
+		    sqlite3_column_int64(r->load_rolled, 1));
+		for (i = 0; s != NULL && i < r->ntiers; i++)
+			if (r->tiers[i].bucket_ms == tier)
+				s->rolled[i] = sqlite3_column_int64(
+				    r->load_rolled, 2);
+	}
+	sqlite3_reset(r->load_rolled);
+	return rc == SQLITE_DONE ? 0 : fail(r, "load watermarks");
+}
+
+int
+rollup_set_tiers(struct rollup *r, const struct conf_writer *c)
+{
+	memcpy(r->tiers, c->tiers, sizeof(r->tiers));
+	r->ntiers = c->ntiers;
+	r->cur_tier = 0;
+	r->pass = PASS_DIRTY;
+	r->cursor = 0;
+	return load_watermarks(r);
+}
+
+struct rollup *
+rollup_new(struct store *store, struct series_table *series,
+    const struct conf_writer *c, char *err, size_t errlen)
+{
+	struct rollup	*r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	r->store = store;
+	r->series = series;
+	if ((r->raw = raw_wrap(store->db, err, errlen)) == NULL ||
+	    prep(r, &r->mark, "INSERT OR IGNORE INTO dirty (tier, series, "
+	    "bucket) VALUES (?, ?, ?)", err, errlen) == -1 ||
+	    prep(r, &r->next_series, "SELECT series FROM dirty WHERE tier = ?1 "
+	    "AND series > ?2 AND bucket < ?3 ORDER BY series LIMIT 1", err,
+	    errlen) == -1 ||
+	    prep(r, &r->dirty_buckets, "SELECT bucket FROM dirty WHERE tier = "
+	    "?1 AND series = ?2 AND bucket < ?3 ORDER BY bucket LIMIT ?4", err,
+	    errlen) == -1 ||
+	    prep(r, &r->children, "SELECT bucket, count, sum, min, max, last, "
+	    "last_ts FROM tier WHERE tier = ?1 AND series = ?2 AND bucket >= ?3 "
+	    "AND bucket < ?4 ORDER BY bucket", err, errlen) == -1 ||
+	    prep(r, &r->put, "INSERT OR REPLACE INTO tier (tier, series, bucket, "
+	    "count, sum, min, max, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?)", err, errlen) == -1 ||
+	    prep(r, &r->del_row, "DELETE FROM tier WHERE tier = ? AND series = ? "
+	    "AND bucket = ?", err, errlen) == -1 ||
+	    prep(r, &r->del_range, "DELETE FROM tier WHERE tier = ?1 AND series "
+	    "= ?2 AND bucket >= ?3 AND bucket < ?4", err, errlen) == -1 ||
+	    prep(r, &r->clear, "DELETE FROM dirty WHERE tier = ?1 AND series = "
+	    "?2 AND bucket >= ?3 AND bucket <= ?4", err, errlen) == -1 ||
+	    prep(r, &r->pending, "SELECT count(*) FROM dirty WHERE bucket + "
+	    "tier <= ?1", err, errlen) == -1 ||
+	    prep(r, &r->set_rolled, "INSERT OR REPLACE INTO rolled (tier, "
+	    "series, upto) VALUES (?, ?, ?)", err, errlen) == -1 ||
+	    prep(r, &r->load_rolled, "SELECT tier, series, upto FROM rolled",
+	    err, errlen) == -1 ||
+	    /* A chunk that ends at or after from holds the first sample at
+	     * or after from, or starts after it. */
+	    prep(r, &r->first_raw, "SELECT min(m) FROM (SELECT max(min(t0), "
+	    "?2) AS m FROM chunk WHERE series = ?1 AND t1 >= ?2 UNION ALL "
+	    "SELECT max(min(t0), ?2) FROM head WHERE t1 >= ?2 AND series = ?1)",
+	    err, errlen) == -1 ||
+	    prep(r, &r->first_child, "SELECT min(bucket) FROM tier WHERE tier "
+	    "= ?1 AND series = ?2 AND bucket >= ?3", err, errlen) == -1) {
+		rollup_free(r);
+		return NULL;
+	}
+	if (rollup_set_tiers(r, c) == -1) {
+		snprintf(err, errlen, "%s", store->err);
+		rollup_free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+rollup_free(struct rollup *r)
+{
+	if (r == NULL)
+		return;
+	sqlite3_finalize(r->mark);
+	sqlite3_finalize(r->next_series);
+	sqlite3_finalize(r->dirty_buckets);
+	sqlite3_finalize(r->children);
+	sqlite3_finalize(r->put);
+	sqlite3_finalize(r->del_row);
+	sqlite3_finalize(r->del_range);
+	sqlite3_finalize(r->clear);
+	sqlite3_finalize(r->pending);
+	sqlite3_finalize(r->set_rolled);
+	sqlite3_finalize(r->load_rolled);
+	sqlite3_finalize(r->first_raw);
+	sqlite3_finalize(r->first_child);
+	raw_close(r->raw);
+	raw_result_free(&r->res);
+	free(r->aggs);
+	free(r);
 }
 
 int
@@ -154,6 +239,9 @@ rollup_mark(struct rollup *r, struct series *s, const int64_t *ts, size_t n)
 		return 0;
 	b0 = r->tiers[0].bucket_ms;
 	for (i = 0; i < n; i++) {
+		/* At or past the watermark: the next pass takes it anyway. */
+		if (s->rolled[0] == INT64_MIN || ts[i] >= s->rolled[0])
+			continue;
 		bk = bucket_of(ts[i], b0);
 		if (bk == s->dirty_bucket)
 			continue;
@@ -162,8 +250,8 @@ rollup_mark(struct rollup *r, struct series *s, const int64_t *ts, size_t n)
 		sqlite3_bind_int64(r->mark, 3, bk);
 		if (step_done(r, r->mark, "mark") == -1)
 			return -1;
-		/* Samples arrive in order, so remembering the newest bucket
-		 * catches nearly every repeat. */
+		/* A backfill arrives in order, so remembering the newest
+		 * bucket catches nearly every repeat. */
 		if (bk > s->dirty_bucket)
 			s->dirty_bucket = bk;
 	}
@@ -176,6 +264,25 @@ rollup_forget(struct series *s)
 	s->dirty_bucket = INT64_MIN;
 }
 
+int
+rollup_too_late(struct rollup *r, struct series *s, int64_t ts, int64_t now)
+{
+	uint32_t	i;
+	int64_t		b;
+	int		rc;
+
+	for (i = 0; i < r->ntiers; i++) {
+		b = bucket_of(ts, r->tiers[i].bucket_ms);
+		/* A bucket made from its children is recomputed whole. */
+		if (i > 0 && b >= now - r->tiers[i - 1].retention_ms)
+			continue;
+		if ((rc = store_has_bucket(r->store, r->tiers[i].bucket_ms,
+		    s->id, b)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int
 agg_reserve(struct rollup *r, size_t n)
 {
@@ -186,8 +293,12 @@ agg_reserve(struct rollup *r, size_t n)
 		return 0;
 	while (ncap < n)
 		ncap *= 2;
-	if ((na = realloc(r->aggs, ncap * sizeof(*na))) == NULL)
+	if ((na = realloc(r->aggs, ncap * sizeof(*na))) == NULL) {
+		r->store->rc = SQLITE_NOMEM;
+		snprintf(r->store->err, sizeof(r->store->err),
+		    "rollup: out of memory");
 		return -1;
+	}
 	r->aggs = na;
 	r->aggcap = ncap;
 	return 0;
@@ -218,9 +329,37 @@ agg_add(struct agg *a, int64_t count, double sum, double min, double max,
 	a->sum += sum;
 }
 
-/* Finest tier: from the raw samples of each dirty bucket. */
+/*
+ * Where tier ti's bucket starting at bucket is made from: the tier below
+ * while that tier still holds every child of it, otherwise the raw
+ * samples (a backfill older than the tier below keeps).  1 raw, 0 tier.
+ */
 static int
-from_raw(struct rollup *r, int64_t series, int64_t b, size_t n)
+from_raw_source(const struct rollup *r, uint32_t ti, int64_t bucket,
+    int64_t now)
+{
+	return ti == 0 || bucket < now - r->tiers[ti - 1].retention_ms;
+}
+
+/*
+ * Raw samples a step may read when a tier is made from raw: the span of
+ * max_buckets finest buckets, rounded down to whole buckets of b, at
+ * least one.
+ */
+static int64_t
+raw_span(const struct rollup *r, int64_t b, int max_buckets)
+{
+	int64_t	span = r->tiers[0].bucket_ms * max_buckets;
+
+	return span < b ? b : span / b * b;
+}
+
+/*
+ * Aggregates the buckets r->aggs[0..n) (ascending, preset, zero counts)
+ * of size b from the raw samples in their span.
+ */
+static int
+agg_raw_list(struct rollup *r, int64_t series, int64_t b, size_t n)
 {
 	char	 err[256];
 	long	 got, i;
@@ -241,16 +380,16 @@ from_raw(struct rollup *r, int64_t series, int64_t b, size_t n)
 		if (k == n)
 			break;
 		if (r->res.ts[i] < r->aggs[k].bucket)
-			continue;	/* in a bucket that is not dirty */
+			continue;	/* in a bucket that is not asked for */
 		agg_add(&r->aggs[k], 1, r->res.v[i], r->res.v[i], r->res.v[i],
 		    r->res.v[i], r->res.ts[i]);
 	}
 	return 0;
 }
 
-/* Coarser tiers: from the rows of the tier below. */
+/* The same from the rows of the tier below (bucket size child). */
 static int
-from_children(struct rollup *r, int64_t series, int64_t child, int64_t b,
+agg_child_list(struct rollup *r, int64_t series, int64_t child, int64_t b,
     size_t n)
 {
 	sqlite3_stmt	*st = r->children;
@@ -281,31 +420,126 @@ from_children(struct rollup *r, int64_t series, int64_t child, int64_t b,
 	return 0;
 }
 
-/* Writes the recomputed buckets, marks their parents, clears the marks. */
-static int
-write_step(struct rollup *r, uint32_t ti, int64_t series, size_t n)
+/* Appends to r->aggs the bucket of size b holding ts, if it is new. */
+static struct agg *
+agg_at(struct rollup *r, size_t *n, int64_t ts, int64_t b)
 {
-	int64_t	b = r->tiers[ti].bucket_ms, pb = 0, last_parent = INT64_MIN;
+	int64_t	bk = bucket_of(ts, b);
+
+	if (*n > 0 && r->aggs[*n - 1].bucket == bk)
+		return &r->aggs[*n - 1];
+	if (agg_reserve(r, *n + 1) == -1)
+		return NULL;
+	memset(&r->aggs[*n], 0, sizeof(r->aggs[*n]));
+	r->aggs[*n].bucket = bk;
+	return &r->aggs[(*n)++];
+}
+
+/*
+ * Aggregates every non-empty bucket of size b in [lo, hi) into r->aggs
+ * from raw samples (raw 1) or the tier below; *n is how many.
+ */
+static int
+agg_range(struct rollup *r, uint32_t ti, int64_t series, int64_t lo,
+    int64_t hi, int raw, size_t *n)
+{
+	int64_t		 b = r->tiers[ti].bucket_ms;
+	struct agg	*a;
+	char		 err[256];
+	long		 got, i;
+	int		 rc;
+
+	*n = 0;
+	if (raw) {
+		got = raw_read(r->raw, series, lo, hi - 1, 0, &r->res, err,
+		    sizeof(err));
+		if (got < 0) {
+			r->store->rc = SQLITE_ERROR;
+			snprintf(r->store->err, sizeof(r->store->err),
+			    "rollup: %s", err);
+			return -1;
+		}
+		for (i = 0; i < got; i++) {
+			if ((a = agg_at(r, n, r->res.ts[i], b)) == NULL)
+				return -1;
+			agg_add(a, 1, r->res.v[i], r->res.v[i], r->res.v[i],
+			    r->res.v[i], r->res.ts[i]);
+		}
+		return 0;
+	}
+	sqlite3_bind_int64(r->children, 1, r->tiers[ti - 1].bucket_ms);
+	sqlite3_bind_int64(r->children, 2, series);
+	sqlite3_bind_int64(r->children, 3, lo);
+	sqlite3_bind_int64(r->children, 4, hi);
+	while ((rc = sqlite3_step(r->children)) == SQLITE_ROW) {
+		if ((a = agg_at(r, n, sqlite3_column_int64(r->children, 0),
+		    b)) == NULL) {
+			sqlite3_reset(r->children);
+			return -1;
+		}
+		agg_add(a, sqlite3_column_int64(r->children, 1),
+		    sqlite3_column_double(r->children, 2),
+		    sqlite3_column_double(r->children, 3),
+		    sqlite3_column_double(r->children, 4),
+		    sqlite3_column_double(r->children, 5),
+		    sqlite3_column_int64(r->children, 6));
+	}
+	sqlite3_reset(r->children);
+	if (rc != SQLITE_DONE)
+		return fail(r, "read children");
+	return 0;
+}
+
+/* Writes aggregate a of tier ti, or deletes its row if it is empty. */
+static int
+put_agg(struct rollup *r, uint32_t ti, int64_t series, const struct agg *a)
+{
+	sqlite3_stmt	*st = a->count > 0 ? r->put : r->del_row;
+
+	sqlite3_bind_int64(st, 1, r->tiers[ti].bucket_ms);
+	sqlite3_bind_int64(st, 2, series);
+	sqlite3_bind_int64(st, 3, a->bucket);
+	if (a->count > 0) {
+		sqlite3_bind_int64(st, 4, a->count);
+		sqlite3_bind_double(st, 5, a->sum);
+		sqlite3_bind_double(st, 6, a->min);
+		sqlite3_bind_double(st, 7, a->max);
+		sqlite3_bind_double(st, 8, a->last);
+		sqlite3_bind_int64(st, 9, a->last_ts);
+	}
+	return step_done(r, st, "write bucket");
+}
+
+static int
+clear_marks(struct rollup *r, uint32_t ti, int64_t series, int64_t from,
+    int64_t to)
+{
+	sqlite3_bind_int64(r->clear, 1, r->tiers[ti].bucket_ms);
+	sqlite3_bind_int64(r->clear, 2, series);
+	sqlite3_bind_int64(r->clear, 3, from);
+	sqlite3_bind_int64(r->clear, 4, to);
+	return step_done(r, r->clear, "clear marks");
+}
+
+/*
+ * Late samples: writes the recomputed dirty buckets r->aggs[0..n), marks
+ * their parents, clears the marks.  Buckets older than the tier keeps
+ * are not written (retention would delete them) but still mark parents.
+ */
+static int
+write_dirty(struct rollup *r, uint32_t ti, int64_t series, size_t n,
+    int64_t now)
+{
+	int64_t	pb, last_parent = INT64_MIN;
 	size_t	i;
 
 	if (store_begin(r->store) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		struct agg	*a = &r->aggs[i];
-		sqlite3_stmt	*st = a->count > 0 ? r->put : r->del_row;
 
-		sqlite3_bind_int64(st, 1, b);
-		sqlite3_bind_int64(st, 2, series);
-		sqlite3_bind_int64(st, 3, a->bucket);
-		if (a->count > 0) {
-			sqlite3_bind_int64(st, 4, a->count);
-			sqlite3_bind_double(st, 5, a->sum);
-			sqlite3_bind_double(st, 6, a->min);
-			sqlite3_bind_double(st, 7, a->max);
-			sqlite3_bind_double(st, 8, a->last);
-			sqlite3_bind_int64(st, 9, a->last_ts);
-		}
-		if (step_done(r, st, "write bucket") == -1)
+		if (a->bucket >= now - r->tiers[ti].retention_ms &&
+		    put_agg(r, ti, series, a) == -1)
 			goto fail;
 		if (ti + 1 < r->ntiers) {
 			pb = bucket_of(a->bucket, r->tiers[ti + 1].bucket_ms);
@@ -319,12 +553,8 @@ write_step(struct rollup *r, uint32_t ti, int64_t series, size_t n)
 				goto fail;
 		}
 	}
-	sqlite3_bind_int64(r->clear, 1, b);
-	sqlite3_bind_int64(r->clear, 2, series);
-	sqlite3_bind_int64(r->clear, 3, r->aggs[0].bucket);
-	sqlite3_bind_int64(r->clear, 4, r->aggs[n - 1].bucket);
-	if (step_done(r, r->clear, "clear marks") == -1 ||
-	    store_commit(r->store) == -1)
+	if (clear_marks(r, ti, series, r->aggs[0].bucket,
+	    r->aggs[n - 1].bucket) == -1 || store_commit(r->store) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -337,7 +567,8 @@ fail:
  * cursor; 1 found (*series set), 0 none, -1 error.
  */
 static int
-next_series(struct rollup *r, uint32_t ti, int64_t cutoff, int64_t *series)
+next_dirty_series(struct rollup *r, uint32_t ti, int64_t cutoff,
+    int64_t *series)
 {
 	int	rc;
 
@@ -353,35 +584,21 @@ next_series(struct rollup *r, uint32_t ti, int64_t cutoff, int64_t *series)
 	return rc == SQLITE_DONE ? 0 : fail(r, "find dirty series");
 }
 
-int
-rollup_step(struct rollup *r, int64_t now_ms, int max_buckets)
+/*
+ * One step of the dirty pass of tier ti: recomputes up to max_buckets of
+ * the next dirty series' complete buckets.  Returns buckets done, 0 if no
+ * series is left, -1.
+ */
+static int
+dirty_step(struct rollup *r, uint32_t ti, int64_t now, int max_buckets)
 {
-	int64_t		 series = 0, b, cutoff;
-	uint32_t	 ti, tried;
-	size_t		 n = 0, i;
-	int		 rc;
+	int64_t	b = r->tiers[ti].bucket_ms, cutoff = bucket_of(now, b);
+	int64_t	series = 0;
+	size_t	n = 0, i;
+	int	rc, raw;
 
-	for (tried = 0; tried <= r->ntiers; tried++) {
-		ti = r->cur_tier;
-		if (ti >= r->ntiers) {
-			r->cur_tier = 0;
-			r->cursor = 0;
-			continue;
-		}
-		b = r->tiers[ti].bucket_ms;
-		/* Buckets that start before cutoff have ended. */
-		cutoff = bucket_of(now_ms, b);
-		if ((rc = next_series(r, ti, cutoff, &series)) == -1)
-			return -1;
-		if (rc == 1)
-			goto found;
-		/* This tier is done; its parents may now be due. */
-		r->cur_tier++;
-		r->cursor = 0;
-	}
-	return 0;
-
-found:
+	if ((rc = next_dirty_series(r, ti, cutoff, &series)) <= 0)
+		return rc;
 	r->cursor = series;
 	sqlite3_bind_int64(r->dirty_buckets, 1, b);
 	sqlite3_bind_int64(r->dirty_buckets, 2, series);
@@ -390,9 +607,6 @@ found:
 	while ((rc = sqlite3_step(r->dirty_buckets)) == SQLITE_ROW) {
 		if (agg_reserve(r, n + 1) == -1) {
 			sqlite3_reset(r->dirty_buckets);
-			r->store->rc = SQLITE_NOMEM;
-			snprintf(r->store->err, sizeof(r->store->err),
-			    "rollup: out of memory");
 			return -1;
 		}
 		memset(&r->aggs[n], 0, sizeof(r->aggs[n]));
@@ -402,15 +616,23 @@ found:
 	if (rc != SQLITE_DONE)
 		return fail(r, "read dirty buckets");
 	if (n == 0)
-		return 0;
-	/* A series with more due than one step takes stays current. */
-	if (n == (size_t)max_buckets)
+		return 1;
+	/* One source per step, and a bounded span of raw samples. */
+	raw = from_raw_source(r, ti, r->aggs[0].bucket, now);
+	for (i = 1; i < n; i++)
+		if (from_raw_source(r, ti, r->aggs[i].bucket, now) != raw ||
+		    (raw && r->aggs[i].bucket - r->aggs[0].bucket >=
+		    raw_span(r, b, max_buckets)))
+			break;
+	/* A series with more due than this step takes stays current. */
+	if (i < n || n == (size_t)max_buckets)
 		r->cursor = series - 1;
-	if (ti == 0)
-		rc = from_raw(r, series, b, n);
+	n = i;
+	if (raw)
+		rc = agg_raw_list(r, series, b, n);
 	else
-		rc = from_children(r, series, r->tiers[ti - 1].bucket_ms, b, n);
-	if (rc == -1 || write_step(r, ti, series, n) == -1)
+		rc = agg_child_list(r, series, r->tiers[ti - 1].bucket_ms, b, n);
+	if (rc == -1 || write_dirty(r, ti, series, n, now) == -1)
 		return -1;
 	if (ti == 0) {
 		struct series	*s = series_by_id(r->series, series);
@@ -423,13 +645,229 @@ found:
 	return (int)n;
 }
 
-int64_t
-rollup_pending(struct rollup *r)
+/*
+ * The complete buckets of tier ti that s has not rolled: [*lo, *hi), *lo
+ * INT64_MIN if the tier has never run for s.  1 if there are some that may
+ * hold data, 0 if not.  *hi is also where the tier's watermark could be
+ * when nothing is due, which is how far the tier above may go.
+ */
+static int
+new_range(const struct rollup *r, const struct series *s, uint32_t ti,
+    int64_t now, int64_t *lo, int64_t *hi)
 {
-	int64_t	n = 0;
+	int64_t	b = r->tiers[ti].bucket_ms, clo, chi;
 
+	*hi = bucket_of(now, b);
+	if (ti > 0) {
+		/* Only buckets whose children are all rolled: up to the tier
+		 * below's watermark, or as far as it could go if it has
+		 * nothing left to do. */
+		if (!new_range(r, s, ti - 1, now, &clo, &chi))
+			clo = chi > s->rolled[ti - 1] ? chi : s->rolled[ti - 1];
+		if (clo == INT64_MIN)
+			*hi = INT64_MIN;
+		else if (bucket_of(clo, b) < *hi)
+			*hi = bucket_of(clo, b);
+	}
+	*lo = s->rolled[ti];
+	/* Nothing at or after the watermark, nothing to do: every tier's
+	 * data comes from the raw samples, the newest of which is last_ts. */
+	if (s->last_ts == INT64_MIN || *hi == INT64_MIN ||
+	    (*lo != INT64_MIN && s->last_ts < *lo))
+		return 0;
+	return *lo == INT64_MIN || *lo < *hi;
+}
+
+/* The first raw sample (raw 1) or child row at or after from, INT64_MAX
+ * if none. */
+static int
+first_at(struct rollup *r, uint32_t ti, int64_t series, int64_t from,
+    int raw, int64_t *out)
+{
+	sqlite3_stmt	*st = raw ? r->first_raw : r->first_child;
+	int		 rc;
+
+	if (raw) {
+		sqlite3_bind_int64(st, 1, series);
+		sqlite3_bind_int64(st, 2, from);
+	} else {
+		sqlite3_bind_int64(st, 1, r->tiers[ti - 1].bucket_ms);
+		sqlite3_bind_int64(st, 2, series);
+		sqlite3_bind_int64(st, 3, from);
+	}
+	rc = sqlite3_step(st);
+	*out = INT64_MAX;
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(r, "first");
+}
+
+/*
+ * One step of the new-samples pass for series s in tier ti: recomputes the
+ * next stretch of its unrolled range and moves its watermark past it, in
+ * one transaction.  Returns >0 if it moved the watermark, 0 if nothing was
+ * due, -1.
+ */
+static int
+new_step(struct rollup *r, struct series *s, uint32_t ti, int64_t now,
+    int max_buckets)
+{
+	int64_t	b = r->tiers[ti].bucket_ms, lo, hi, top, first, keep;
+	size_t	n, i;
+	int	raw;
+
+	if (!new_range(r, s, ti, now, &lo, &hi))
+		return 0;
+	if (lo == INT64_MIN) {
+		/* Never run: from the oldest data there is. */
+		int64_t	f2 = INT64_MAX;
+
+		if (first_at(r, ti, s->id, INT64_MIN, 1, &first) == -1 ||
+		    (ti > 0 && first_at(r, ti, s->id, INT64_MIN, 0, &f2) == -1))
+			return -1;
+		first = min64(first, f2);
+		if (first == INT64_MAX)
+			return 0;
+		lo = bucket_of(first, b);
+		if (lo >= hi) {
+			/* Nothing complete yet.  Nothing before lo is rolled
+			 * either, so lo is a true watermark; kept in memory
+			 * only, the next start finds it again. */
+			s->rolled[ti] = lo;
+			return 0;
+		}
+	}
+	/* Buckets older than the tier keeps are not made at all. */
+	keep = bucket_ceil(now - r->tiers[ti].retention_ms, b);
+	if (lo < keep)
+		lo = min64(keep, hi);
+	top = hi;
+	raw = lo < hi && from_raw_source(r, ti, lo, now);
+	if (raw && ti > 0)
+		top = min64(hi, bucket_ceil(now - r->tiers[ti - 1].retention_ms,
+		    b));
+	/* Bounded: skip an empty stretch, then take at most a span. */
+	if (lo < top) {
+		int64_t	span = raw ? raw_span(r, b, max_buckets) :
+		    b * max_buckets;
+
+		if (top - lo > span) {
+			if (first_at(r, ti, s->id, lo, raw, &first) == -1)
+				return -1;
+			lo = first >= top ? top : max64(lo, bucket_of(first, b));
+			top = min64(top, lo + span);
+		}
+	}
+	n = 0;
+	if (lo < top && agg_range(r, ti, s->id, lo, top, raw, &n) == -1)
+		return -1;
+	if (store_begin(r->store) == -1)
+		return -1;
+	sqlite3_bind_int64(r->del_range, 1, b);
+	sqlite3_bind_int64(r->del_range, 2, s->id);
+	sqlite3_bind_int64(r->del_range, 3, lo);
+	sqlite3_bind_int64(r->del_range, 4, top);
+	if (lo < top && step_done(r, r->del_range, "clear range") == -1)
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (put_agg(r, ti, s->id, &r->aggs[i]) == -1)
+			goto fail;
+	if (lo < top && clear_marks(r, ti, s->id, lo, top - 1) == -1)
+		goto fail;
+	sqlite3_bind_int64(r->set_rolled, 1, b);
+	sqlite3_bind_int64(r->set_rolled, 2, s->id);
+	sqlite3_bind_int64(r->set_rolled, 3, top);
+	if (step_done(r, r->set_rolled, "watermark") == -1 ||
+	    store_commit(r->store) == -1)
+		goto fail;
+	s->rolled[ti] = top;
+	return n > 0 ? (int)n : 1;
+fail:
+	store_rollback(r->store);
+	return -1;
+}
+
+int
+rollup_step(struct rollup *r, int64_t now_ms, int max_buckets)
+{
+	struct series	*s;
+	uint32_t	 tried;
+	int		 rc;
+
+	for (tried = 0; tried <= 2 * r->ntiers + 1; tried++) {
+		uint32_t	ti = r->cur_tier;
+
+		if (ti >= r->ntiers) {
+			r->cur_tier = 0;
+			r->pass = PASS_DIRTY;
+			r->cursor = 0;
+			continue;
+		}
+		if (r->pass == PASS_DIRTY) {
+			if ((rc = dirty_step(r, ti, now_ms, max_buckets)) != 0)
+				return rc;
+			r->pass = PASS_NEW;
+			r->cursor = 0;
+			continue;
+		}
+		while (r->cursor < r->series->max_id) {
+			r->cursor++;
+			if ((s = series_by_id(r->series, r->cursor)) == NULL)
+				continue;
+			if ((rc = new_step(r, s, ti, now_ms, max_buckets)) != 0) {
+				/* Stay on a series until it is done. */
+				r->cursor--;
+				return rc;
+			}
+		}
+		/* This tier is done; its parents may now be due. */
+		r->cur_tier++;
+		r->pass = PASS_DIRTY;
+		r->cursor = 0;
+	}
+	return 0;
+}
+
+int64_t
+rollup_pending(struct rollup *r, int64_t now_ms)
+{
+	struct series	*s;
+	int64_t		 n = 0, id, lo, hi;
+	uint32_t	 i;
+
+	sqlite3_bind_int64(r->pending, 1, now_ms);
 	if (sqlite3_step(r->pending) == SQLITE_ROW)
 		n = sqlite3_column_int64(r->pending, 0);
 	sqlite3_reset(r->pending);
+	for (id = 1; id <= r->series->max_id; id++) {
+		if ((s = series_by_id(r->series, id)) == NULL)
+			continue;
+		for (i = 0; i < r->ntiers; i++)
+			if (new_range(r, s, i, now_ms, &lo, &hi))
+				n += lo == INT64_MIN ? 1 :
+				    (hi - lo) / r->tiers[i].bucket_ms;
+	}
 	return n;
+}
+
+void
+rollup_raw_keep(const struct rollup *r, const struct series *s, int64_t now,
+    int64_t *from)
+{
+	uint32_t	i;
+	int64_t		k;
+
+	if (r->ntiers == 0)
+		return;
+	*from = min64(*from, s->rolled[0]);
+	for (i = 1; i < r->ntiers; i++) {
+		/* A tier whose next buckets come from raw samples. */
+		if (s->rolled[i] != INT64_MIN &&
+		    s->rolled[i] >= now - r->tiers[i - 1].retention_ms)
+			continue;
+		k = s->rolled[i] == INT64_MIN ? INT64_MIN :
+		    max64(s->rolled[i], now - r->tiers[i].retention_ms);
+		*from = min64(*from, k);
+	}
 }

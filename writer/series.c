@@ -108,7 +108,7 @@ insert(struct series_table *t, const char *key, size_t keylen, uint64_t h,
     int64_t id)
 {
 	struct series	**slot, *s;
-	size_t		  dlen, nlen;
+	size_t		  dlen, nlen, i;
 
 	/* Keep the load factor under 1/2 so probes stay short. */
 	if ((t->n + 1) * 2 > t->cap && grow_slots(t) == -1)
@@ -124,6 +124,8 @@ insert(struct series_table *t, const char *key, size_t keylen, uint64_t h,
 	s->id = id;
 	s->last_ts = INT64_MIN;
 	s->dirty_bucket = INT64_MIN;
+	for (i = 0; i < SERIES_MAX_TIERS; i++)
+		s->rolled[i] = INT64_MIN;
 	dlen = strlen(s->key);
 	nlen = strlen(s->key + dlen + 1);
 	s->device = s->key;

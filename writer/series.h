@@ -21,6 +21,8 @@
 
 /* A series key (device, name, labels text) is at most this long. */
 #define SERIES_KEY_MAX	8192
+/* Rollup tiers a series keeps a watermark for (conf.h's CONF_MAX_TIERS). */
+#define SERIES_MAX_TIERS	8
 
 struct series {
 	int64_t		 id;
@@ -38,6 +40,9 @@ struct series {
 	/* rollup.c: the finest-tier bucket last marked dirty (INT64_MIN:
 	 * none), so a flush marks each bucket once, not once per sample. */
 	int64_t		 dirty_bucket;
+	/* rollup.c: per tier, every sample before this is rolled up
+	 * (INT64_MIN: the tier has not run for this series). */
+	int64_t		 rolled[SERIES_MAX_TIERS];
 	size_t		 keylen;
 	char		 key[];		/* device\0name\0labels\0 */
 };

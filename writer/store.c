@@ -202,6 +202,22 @@ static const char *const migrations[] = {
 	"  device, from_ts, to_ts, count, reason);"
 	"CREATE UNIQUE INDEX gap_once ON gap (device, from_ts, to_ts, count,"
 	"  reason);",
+
+	/*
+	 * 5 -> 6: rollup watermarks (rollup.h).  Samples that arrive in
+	 * order no longer mark their bucket dirty in the commit: one row per
+	 * (series, minute) written by every commit was most of ingest's
+	 * writes.  A tier's watermark starts after its newest row; what is
+	 * still dirty stays in the queue and is done as before.
+	 */
+	"CREATE TABLE rolled ("
+	"  tier INTEGER NOT NULL,"		/* bucket size, ms */
+	"  series INTEGER NOT NULL,"
+	"  upto INTEGER NOT NULL,"		/* everything before is rolled */
+	"  PRIMARY KEY (tier, series)) WITHOUT ROWID;"
+	"INSERT INTO rolled (tier, series, upto)"
+	"  SELECT tier, series, max(bucket) + tier FROM tier"
+	"  GROUP BY tier, series;",
 };
 
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))

@@ -463,32 +463,30 @@ device_due(struct writer *w, const struct dev_rec *d)
 }
 
 /*
- * A sample older than the raw retention, for a finest-tier bucket that is
- * already rolled up, cannot be stored: the rollup recomputes a bucket from
- * its raw samples, those have been pruned, and the bucket would shrink to
- * the late sample alone.  (It may also be a resend of a pruned sample,
- * which could no longer be recognised as one.)  Such samples are refused,
- * counted and logged once; backfill into buckets that hold nothing yet --
- * a device's outage arriving late -- is stored as usual.
- * Returns 1 refused, 0 fine, -1 error.
+ * A sample older than the raw retention may fall in a bucket that would
+ * have to be recomputed from raw samples already pruned (rollup.h says
+ * which); it cannot be stored without making that bucket shrink to it.
+ * (It may also be a resend of a pruned sample, which could no longer be
+ * recognised as one.)  Such samples are refused, counted and logged once;
+ * backfill into buckets that hold nothing yet -- a device's outage
+ * arriving late -- is stored as usual.  Returns 1 refused, 0 fine, -1.
  */
 static int
 too_late(struct writer *w, struct series *s, int64_t ts)
 {
 	const struct conf_writer *c = &w->conf.writer;
-	int64_t			 b;
+	int64_t			 now = clock_wall_ms();
 	int			 rc;
 
-	if (c->ntiers == 0 || ts >= clock_wall_ms() - c->raw_retention_ms)
+	if (c->ntiers == 0 || ts >= now - c->raw_retention_ms)
 		return 0;
-	b = c->tiers[0].bucket_ms;
-	if ((rc = store_has_bucket(&w->store, b, s->id, ts - ts % b)) <= 0)
+	if ((rc = rollup_too_late(w->ru, s, ts, now)) <= 0)
 		return rc;
 	w->st.too_late++;
 	log_once_fail(&w->late_once, LOG_WARNING, "series %lld: sample at %lld "
-	    "refused: older than the raw retention and its %s bucket is "
-	    "already rolled up (counted as too_late; logged once)",
-	    (long long)s->id, (long long)ts, c->tiers[0].name);
+	    "refused: older than the raw retention and a bucket holding it "
+	    "is already rolled up (counted as too_late; logged once)",
+	    (long long)s->id, (long long)ts);
 	return 1;
 }
 
@@ -1072,7 +1070,7 @@ on_stats(struct writer *w, struct prod *pr, const struct frame *f)
 	KV("upload_setaside_samples", us.setaside_samples);
 	KV("upload_last_done_ms", us.last_done_ms);
 	retention_stats(w->ret, &rs);
-	KV("rollup_pending_buckets", rollup_pending(w->ru));
+	KV("rollup_pending_buckets", rollup_pending(w->ru, clock_wall_ms()));
 	KV("retention_raw_rows", rs.raw_rows);
 	KV("retention_tier_rows", rs.tier_rows);
 	KV("retention_capped_samples", rs.capped_samples);
@@ -1283,7 +1281,9 @@ on_hup(evutil_socket_t sig, short what, void *arg)
 	w->conf.writer.raw_unuploaded_bytes = c.writer.raw_unuploaded_bytes;
 	w->conf.writer.rollup_ms = c.writer.rollup_ms;
 	w->conf.writer.retention_ms = c.writer.retention_ms;
-	rollup_set_tiers(w->ru, &w->conf.writer);
+	if (rollup_set_tiers(w->ru, &w->conf.writer) == -1)
+		log_error("SIGHUP: %s; the rollup starts over from the oldest "
+		    "data", w->store.err);
 	log_info("SIGHUP: configuration re-read: log level %s, %u tiers, raw "
 	    "kept %lld ms", log_level_name(c.log_level), c.writer.ntiers,
 	    (long long)c.writer.raw_retention_ms);
@@ -1343,7 +1343,7 @@ main(int argc, char **argv)
 
 		if ((w.ru = rollup_new(&w.store, &w.series, &w.conf.writer, err,
 		    sizeof(err))) == NULL ||
-		    (w.ret = retention_new(&w.store, &w.series, err,
+		    (w.ret = retention_new(&w.store, &w.series, w.ru, err,
 		    sizeof(err))) == NULL)
 			fatalx("%s: %s", w.conf.writer.database, err);
 	}

@@ -17,7 +17,7 @@ corrupt_middle() {	# overwrite 256 KiB in the middle of $DB with garbage
 @test "corrupt database after a crash: quarantined, the writer serves again" {
 	write_conf 'rollup_interval = "1s"; checkpoint_ms = "1s";'
 	start_writer
-	run "$BIN/ternctl" -f "$CONF" load -s 100 -b 1000 -n 300000 -i 1000 "$SOCK"
+	run "$BIN/ternctl" -f "$CONF" load -s 100 -b 1000 -n 300000 -i 1000 -T $(( $(now_ms) - 3600000 )) "$SOCK"
 	assert_success
 	WAIT_S=30 wait_for rolled_up
 	kill9_writer
@@ -37,7 +37,7 @@ corrupt_middle() {	# overwrite 256 KiB in the middle of $DB with garbage
 @test "corrupt database after a clean stop: quarantined, the writer serves again" {
 	write_conf 'rollup_interval = "1s"; checkpoint_ms = "1s";'
 	start_writer
-	run "$BIN/ternctl" -f "$CONF" load -s 100 -b 1000 -n 300000 -i 1000 "$SOCK"
+	run "$BIN/ternctl" -f "$CONF" load -s 100 -b 1000 -n 300000 -i 1000 -T $(( $(now_ms) - 3600000 )) "$SOCK"
 	assert_success
 	WAIT_S=30 wait_for rolled_up
 	stop_writer

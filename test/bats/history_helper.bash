@@ -4,13 +4,17 @@ load helper
 
 now_ms() { date +%s%3N; }
 
-# complete_dirty: dirty buckets whose end has passed (what a finished
-# rollup leaves: none).
-complete_dirty() {
-	sqlite3 "$DB" "SELECT count(*) FROM dirty WHERE bucket + tier <= $(now_ms)"
+# writer_stat NAME: one figure of the running writer's STATS.
+writer_stat() {
+	"$BIN/ternctl" -f "$CONF" status 2>/dev/null | awk -v k="$1" '$1 == k { print $2 }'
 }
+# rolled_up: the writer says no complete bucket waits (neither a late
+# sample's dirty mark nor new samples past a watermark), and the database
+# agrees that no complete dirty bucket is left.
 rolled_up() {
-	[ "$(complete_dirty)" = 0 ] && [ "$(sqlite3 "$DB" "SELECT count(*) FROM tier")" -gt 0 ]
+	[ "$(writer_stat rollup_pending_buckets)" = 0 ] &&
+	    [ "$(sqlite3 "$DB" "SELECT count(*) FROM dirty WHERE bucket + tier <= $(now_ms)")" = 0 ] &&
+	    [ "$(sqlite3 "$DB" "SELECT count(*) FROM tier")" -gt 0 ]
 }
 
 # query_points SERIES ARGS...: ternctl query's point lines with data,

@@ -10,7 +10,12 @@ teardown() { teardown_tern; }
 @test "kill -9 in the middle of a long rollup, restart: tiers equal the raw" {
 	# Rollup held off while filling (its first pass at start finds
 	# nothing); retention off so that raw stays to compare with.
-	write_conf 'rollup_interval = "24h"; retention_interval = "24h";'
+	# Tiers that keep these days (the default minute tier keeps 24 h,
+	# and buckets older than a tier keeps are never made).
+	tiers='tiers = ( { name = "minute"; bucket = "1m"; retention = "30d"; },
+	    { name = "hour"; bucket = "1h"; retention = "30d"; },
+	    { name = "day"; bucket = "1d"; retention = "90d"; } );'
+	write_conf "rollup_interval = \"24h\"; retention_interval = \"24h\"; $tiers"
 	start_writer
 	# 100 series, 3000 minutes (50 h) ending two days ago: every minute,
 	# hour and day bucket complete.
@@ -20,14 +25,17 @@ teardown() { teardown_tern; }
 	stop_writer
 	[ "$(sqlite3 "$DB" "SELECT count(*) FROM tier")" = 0 ]
 
-	write_conf 'rollup_interval = "1s"; retention_interval = "24h";'
+	write_conf "rollup_interval = \"1s\"; retention_interval = \"24h\"; $tiers"
 	start_writer
 	# Some of the minute tier done, much of it not.
 	wait_for eval '[ "$(sqlite3 "$DB" "SELECT count(*) FROM tier")" -gt 1000 ]'
 	kill9_writer
 	rows=$(sqlite3 "$DB" "SELECT count(*) FROM tier")
-	echo "# killed with $rows tier rows, $(sqlite3 "$DB" "SELECT count(*) FROM dirty") dirty" >&3
-	[ "$(sqlite3 "$DB" "SELECT count(*) FROM dirty")" -gt 0 ]
+	# Killed with the minute tier part done: some series' watermarks
+	# not yet past the data.
+	behind=$(sqlite3 "$DB" "SELECT 100 * 3 - count(*) FROM rolled WHERE upto >= $(( t0 + 300000 / 100 * 60000 ))")
+	echo "# killed with $rows tier rows, $behind watermarks behind the data" >&3
+	[ "$behind" -gt 0 ]
 
 	start_writer
 	WAIT_S=120 wait_for rolled_up

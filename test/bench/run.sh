@@ -233,11 +233,8 @@ hist_poll() {	# seconds, command...: polls every second, 0 once it holds
 	echo "bench: history: timed out waiting for: $*" >&2
 	return 1
 }
-hist_rolled() {	# conf, db: nothing complete left dirty
-	local p
-	p=$(hist_stat "$1" rollup_pending_buckets)
-	# The current minute, hour and day of 255 series are not complete.
-	[ -n "$p" ] && [ "$p" -le 765 ] &&
+hist_rolled() {	# conf, db: no complete bucket waits
+	[ "$(hist_stat "$1" rollup_pending_buckets)" = 0 ] &&
 	    [ "$(sqlite3 "$2" "SELECT count(*) FROM dirty WHERE bucket + tier <= $(date +%s%3N)")" = 0 ]
 }
 hist_pruned() {	# db

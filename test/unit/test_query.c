@@ -85,6 +85,9 @@ put(struct rollup *ru, int64_t id, int64_t t0, int64_t step, int64_t n,
 	    series_by_id(&t, id), ts, (size_t)k) == -1) ||
 	    store_commit(&s) == -1)
 		UNIT_FAIL("put: %.200s", s.err);
+	/* What the writer's flush does after a commit. */
+	if (k > 0 && ts[k - 1] > series_by_id(&t, id)->last_ts)
+		series_by_id(&t, id)->last_ts = ts[k - 1];
 	free(ts);
 	free(v);
 }
@@ -113,9 +116,10 @@ setup(void)
 	idd = mkseries("d");
 	idb = mkseries("b");
 	put(ru, ida, A_T0, MIN_MS, A_N, 0, 0);
-	/* C: 10 days, 20 to 10 days ago; its raw and minutes are then
+	/* C: 2 days, 6 to 4 days ago, so only hours and days are made
+	 * (minutes are never made beyond their 24 h); its raw is then
 	 * deleted, as retention would have. */
-	put(ru, idc, bucket_of(NOW - 20 * DAY_MS, DAY_MS), MIN_MS, 10 * 1440,
+	put(ru, idc, bucket_of(NOW - 6 * DAY_MS, DAY_MS), MIN_MS, 2 * 1440,
 	    0, 0);
 	/* D: the last day at one a minute, with a 3-hour hole. */
 	put(ru, idd, bucket_of(NOW - DAY_MS, MIN_MS), MIN_MS, 1440,
@@ -288,8 +292,8 @@ TEST(finer_tiers_fill_the_tail)
 
 /*
  * A range the preferred tier and all finer ones hold nothing of is
- * answered by a coarser one: C's raw and minutes are gone, a 1 h range
- * 15 days ago comes from the hour tier.  B was never rolled up: its 24 h
+ * answered by a coarser one: C's raw is gone and its minutes were never
+ * made, a 1 h range 5 days ago comes from the hour tier.  B was never rolled up: its 24 h
  * range comes from raw samples.
  */
 TEST(fallback_between_tiers)
@@ -297,7 +301,7 @@ TEST(fallback_between_tiers)
 	struct query		*q = qopen();
 	struct query_result	 r;
 	char			 err[256];
-	int64_t			 h = bucket_of(NOW - 15 * DAY_MS, HOUR_MS);
+	int64_t			 h = bucket_of(NOW - 5 * DAY_MS, HOUR_MS);
 	size_t			 k;
 	int64_t			 total = 0;
 
@@ -309,7 +313,7 @@ TEST(fallback_between_tiers)
 	CHECK_STR(r.tier, "hour");
 	CHECK_INT(r.present, 1);
 	CHECK_INT(r.pts[0].count, 60);
-	CHECK(r.oldest_ts == bucket_of(NOW - 20 * DAY_MS, DAY_MS));
+	CHECK(r.oldest_ts == bucket_of(NOW - 6 * DAY_MS, DAY_MS));
 	CHECK(query_range(q, idb, NOW - DAY_MS, NOW, 500, &r, err,
 	    sizeof(err)) > 0);
 	for (k = 0; k < r.n; k++)

@@ -350,12 +350,15 @@ ingest(struct world *w, const int *ks, size_t nk, struct sample **batches,
 		struct model	*m = &w->m[ks[i]];
 
 		s = w->se[ks[i]];
-		/* Right after the commit, no rollup has run: the finest
-		 * bucket of every sample just stored must be dirty. */
+		/* Right after the commit, no rollup has run: every sample
+		 * just stored is past the series' finest watermark or has
+		 * its bucket marked dirty. */
 		for (j = 0; j < ns[i]; j++)
-			if (!is_dirty(w, s->id, slot_ts(batches[i][j].slot))) {
-				UNIT_FAIL("series %d: ts %lld stored but its "
-				    "bucket is not marked dirty", ks[i],
+			if (s->rolled[0] != INT64_MIN &&
+			    slot_ts(batches[i][j].slot) < s->rolled[0] &&
+			    !is_dirty(w, s->id, slot_ts(batches[i][j].slot))) {
+				UNIT_FAIL("series %d: ts %lld stored before "
+				    "the watermark but not marked dirty", ks[i],
 				    (long long)slot_ts(batches[i][j].slot));
 				return;
 			}
@@ -576,6 +579,7 @@ run_property(uint64_t seed)
 	size_t		 ns[NSER];
 	int		 ks[NSER], armed = 0;
 	int64_t		 now = 0, round, stored = 0;
+	const int64_t	 far = slot_ts(SLOTS) + 30LL * 86400000;
 	long		 rows;
 	int		 k, rc, i, nk;
 
@@ -650,20 +654,18 @@ run_property(uint64_t seed)
 	if (unit.cur_failed)
 		goto done;
 	/* The catch-up run, the clock far ahead; then the check. */
-	while ((rc = rollup_step(w.ru, slot_ts(SLOTS) + 30LL * 86400000,
-	    512)) > 0)
+	while ((rc = rollup_step(w.ru, far, 512)) > 0)
 		;
 	CHECK_INT(rc, 0);
-	CHECK_INT(rollup_pending(w.ru), 0);
+	CHECK_INT(rollup_pending(w.ru, far), 0);
 	rows = verify(&w);
 	/* Everything again, killed in the middle, and checked again. */
-	kill9_mid_rollup(&w, slot_ts(SLOTS) + 30LL * 86400000, 1);
-	CHECK(rollup_pending(w.ru) > 0);
-	while ((rc = rollup_step(w.ru, slot_ts(SLOTS) + 30LL * 86400000,
-	    512)) > 0)
+	kill9_mid_rollup(&w, far, 1);
+	CHECK(rollup_pending(w.ru, far) > 0);
+	while ((rc = rollup_step(w.ru, far, 512)) > 0)
 		;
 	CHECK_INT(rc, 0);
-	CHECK_INT(rollup_pending(w.ru), 0);
+	CHECK_INT(rollup_pending(w.ru, far), 0);
 	CHECK_INT(count_of(&w.s, "SELECT count(*) FROM dirty"), 0);
 	verify(&w);
 	for (k = 0; k < NSER; k++)
@@ -728,7 +730,7 @@ TEST(retention_waits_for_pending_rollup)
 	w.c.writer.raw_retention_ms = 60 * 1000;
 	if (w.m == NULL || world_open(&w) == -1)
 		goto done;
-	if ((ret = retention_new(&w.s, &w.t, err, sizeof(err))) == NULL) {
+	if ((ret = retention_new(&w.s, &w.t, w.ru, err, sizeof(err))) == NULL) {
 		UNIT_FAIL("retention_new: %.200s", err);
 		goto done;
 	}

@@ -499,12 +499,15 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "AND t1 >= ?2 AND t0 <= ?2") == -1 ||
 	    prepare(s, &s->find_chunk, "SELECT data FROM chunk WHERE series = "
 	    "?1 AND t1 >= ?2 AND t0 <= ?2") == -1 ||
-	    prepare(s, &s->head_next_series, "SELECT DISTINCT series FROM head "
-	    "WHERE series > ?1 AND (?3 = 0 OR up != 0) ORDER BY series "
-	    "LIMIT ?2") == -1 ||
-	    prepare(s, &s->head_rows, "SELECT id, series, data FROM head WHERE "
-	    "series BETWEEN ?1 AND ?2 AND (?3 = 0 OR up != 0) ORDER BY "
-	    "series, t1") == -1 ||
+	    /* The compaction plan: every head row's series, from the time
+	     * index alone (it covers series and rowid), or from the table
+	     * where only uploaded rows may go. */
+	    prepare(s, &s->head_plan, "SELECT id, series FROM head INDEXED BY "
+	    "head_time") == -1 ||
+	    prepare(s, &s->head_plan_up, "SELECT id, series FROM head WHERE "
+	    "up != 0") == -1 ||
+	    prepare(s, &s->head_row, "SELECT data, up FROM head WHERE id = ?")
+	    == -1 ||
 	    prepare(s, &s->head_del, "DELETE FROM head WHERE id = ?") == -1 ||
 	    prepare(s, &s->has_bucket, "SELECT 1 FROM tier WHERE tier = ? AND "
 	    "series = ? AND bucket = ?") == -1 ||
@@ -552,7 +555,7 @@ store_close(struct store *s)
 	sqlite3_stmt	**sts[] = {
 		&s->begin, &s->commit, &s->rollback, &s->ins_series,
 		&s->ins_head, &s->ins_chunk, &s->ins_gap, &s->find_head,
-		&s->find_chunk, &s->head_next_series, &s->head_rows,
+		&s->find_chunk, &s->head_plan, &s->head_plan_up, &s->head_row,
 		&s->head_del, &s->head_count, &s->has_bucket, &s->pending_new, &s->pending_old,
 		&s->pending_count, &s->mark_up, &s->ins_setaside,
 		&s->upsert_device,
@@ -569,9 +572,9 @@ store_close(struct store *s)
 	free(s->ts);
 	free(s->v);
 	free(s->enc);
-	free(s->ids);
-	s->ids = NULL;
-	s->nids = s->idcap = 0;
+	free(s->plan);
+	s->plan = NULL;
+	s->nplan = s->plancap = s->planpos = 0;
 	s->ts = NULL;
 	s->v = NULL;
 	s->enc = NULL;
@@ -880,125 +883,151 @@ compact_flush(struct store *s, int64_t series, size_t n, int sorted)
 }
 
 static int
-ids_add(struct store *s, int64_t id)
+plan_cmp(const void *a, const void *b)
 {
-	int64_t	*ni;
-	size_t	 nc;
+	const struct head_ref	*x = a, *y = b;
 
-	if (s->nids == s->idcap) {
-		nc = s->idcap ? s->idcap * 2 : 1024;
-		if ((ni = realloc(s->ids, nc * sizeof(*ni))) == NULL)
-			return -1;
-		s->ids = ni;
-		s->idcap = nc;
+	if (x->series != y->series)
+		return x->series < y->series ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Lists the head rows a compaction pass takes, grouped by series in
+ * append order.  Rows committed after this are left to the next pass.
+ * One index scan per pass: the head has no series index (migration 3 -> 4
+ * says why), so finding each step's series by query would scan and sort
+ * the whole head once per step.
+ */
+static int
+compact_plan(struct store *s)
+{
+	sqlite3_stmt	*st = s->upload_gate ? s->head_plan_up : s->head_plan;
+	struct head_ref	*np;
+	size_t		 nc;
+	int		 rc;
+
+	s->nplan = s->planpos = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (s->nplan == s->plancap) {
+			nc = s->plancap ? s->plancap * 2 : 1024;
+			if ((np = realloc(s->plan, nc * sizeof(*np))) == NULL) {
+				sqlite3_reset(st);
+				s->rc = SQLITE_NOMEM;
+				snprintf(s->err, sizeof(s->err), "compaction: "
+				    "out of memory for %zu head rows", nc);
+				return -1;
+			}
+			s->plan = np;
+			s->plancap = nc;
+		}
+		s->plan[s->nplan].id = sqlite3_column_int64(st, 0);
+		s->plan[s->nplan++].series = sqlite3_column_int64(st, 1);
 	}
-	s->ids[s->nids++] = id;
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return fail(s, "compaction scan");
+	qsort(s->plan, s->nplan, sizeof(*s->plan), plan_cmp);
 	return 0;
 }
 
 /*
- * Moves the head rows of series lo..hi into chunks (inside a transaction):
- * one pass over the head in (series, t1) order, a series' samples written
- * when the next series begins, the rows deleted by id at the end.
+ * Appends the samples of head row id to the scratch buffers at *n and
+ * deletes the row (inside a transaction).  A row gone since the plan was
+ * made (retention took it) or not yet uploaded while the gate is up is
+ * skipped; an unreadable one is logged and dropped.
  */
 static int
-compact_range(struct store *s, int64_t lo, int64_t hi)
+compact_row(struct store *s, int64_t series, int64_t id, size_t *n,
+    int *sorted)
 {
-	sqlite3_stmt	*st = s->head_rows;
-	size_t		 n = 0, i;
-	int64_t		 cur = 0, series, id;
-	long		 k, cnt;
-	int		 rc, sorted = 1;
+	sqlite3_stmt	*st = s->head_row;
+	const uint8_t	*p;
+	size_t		 len;
+	long		 cnt, k;
+	int		 rc;
 	char		 why[128];
 
-	s->nids = 0;
-	sqlite3_bind_int64(st, 1, lo);
-	sqlite3_bind_int64(st, 2, hi);
-	sqlite3_bind_int(st, 3, s->upload_gate);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const uint8_t	*p = sqlite3_column_blob(st, 2);
-		size_t		 len = (size_t)sqlite3_column_bytes(st, 2);
-
-		id = sqlite3_column_int64(st, 0);
-		series = sqlite3_column_int64(st, 1);
-		if (series != cur) {
-			if (cur != 0 && compact_flush(s, cur, n, sorted) == -1)
-				goto fail;
-			cur = series;
-			n = 0;
-			sorted = 1;
-		}
-		if (ids_add(s, id) == -1) {
-			s->rc = SQLITE_NOMEM;
-			snprintf(s->err, sizeof(s->err), "compaction: out of "
-			    "memory");
-			goto fail;
-		}
-		cnt = chunk_count(p, len);
-		if (cnt < 0 || reserve(s, n + (size_t)cnt) == -1) {
-			log_warnx("%s: series %lld: head row %lld unreadable, "
-			    "dropped at compaction", s->path, (long long)series,
-			    (long long)id);
-			continue;
-		}
-		k = chunk_decode(p, len, s->ts + n, s->v + n, (size_t)cnt, why,
-		    sizeof(why));
-		if (k < 0) {
-			log_warnx("%s: series %lld: head row %lld corrupt (%s), "
-			    "dropped at compaction", s->path, (long long)series,
-			    (long long)id, why);
-			continue;
-		}
-		if (n > 0 && s->ts[n] <= s->ts[n - 1])
-			sorted = 0;
-		n += (size_t)k;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		sqlite3_reset(st);
+		return 0;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
 		return fail(s, "compaction read");
-	if (cur != 0 && compact_flush(s, cur, n, sorted) == -1)
-		return -1;
-	for (i = 0; i < s->nids; i++) {
-		sqlite3_bind_int64(s->head_del, 1, s->ids[i]);
-		if (step_done(s, s->head_del, "compaction delete") == -1)
-			return -1;
 	}
-	return 0;
-fail:
+	if (s->upload_gate && sqlite3_column_int(st, 1) == 0) {
+		sqlite3_reset(st);
+		return 0;
+	}
+	p = sqlite3_column_blob(st, 0);
+	len = (size_t)sqlite3_column_bytes(st, 0);
+	cnt = chunk_count(p, len);
+	if (cnt < 0 || reserve(s, *n + (size_t)cnt) == -1) {
+		log_warnx("%s: series %lld: head row %lld unreadable, dropped "
+		    "at compaction", s->path, (long long)series, (long long)id);
+	} else if ((k = chunk_decode(p, len, s->ts + *n, s->v + *n,
+	    (size_t)cnt, why, sizeof(why))) < 0) {
+		log_warnx("%s: series %lld: head row %lld corrupt (%s), "
+		    "dropped at compaction", s->path, (long long)series,
+		    (long long)id, why);
+	} else {
+		if (*n > 0 && k > 0 && s->ts[*n] <= s->ts[*n - 1])
+			*sorted = 0;
+		*n += (size_t)k;
+	}
 	sqlite3_reset(st);
+	sqlite3_bind_int64(s->head_del, 1, id);
+	return step_done(s, s->head_del, "compaction delete");
+}
+
+/*
+ * Moves the head rows of the plan's next max_series series into chunks,
+ * in one transaction.  Returns the number of series moved.
+ */
+static int
+compact_next(struct store *s, int max_series)
+{
+	size_t	i = s->planpos, n;
+	int64_t	series;
+	int	done = 0, sorted;
+
+	if (store_begin(s) == -1)
+		return -1;
+	while (i < s->nplan && done < max_series) {
+		series = s->plan[i].series;
+		n = 0;
+		sorted = 1;
+		for (; i < s->nplan && s->plan[i].series == series; i++)
+			if (compact_row(s, series, s->plan[i].id, &n,
+			    &sorted) == -1)
+				goto fail;
+		if (compact_flush(s, series, n, sorted) == -1)
+			goto fail;
+		done++;
+	}
+	if (store_commit(s) == -1)
+		goto fail;
+	s->planpos = i;
+	return done;
+fail:
+	store_rollback(s);
 	return -1;
 }
 
 int
 store_compact_step(struct store *s, int64_t *cursor, int max_series)
 {
-	int64_t	ids[256];
-	int	n = 0, rc;
-
-	if (max_series > (int)(sizeof(ids) / sizeof(ids[0])))
-		max_series = (int)(sizeof(ids) / sizeof(ids[0]));
-	sqlite3_bind_int64(s->head_next_series, 1, *cursor);
-	sqlite3_bind_int(s->head_next_series, 2, max_series);
-	sqlite3_bind_int(s->head_next_series, 3, s->upload_gate);
-	while ((rc = sqlite3_step(s->head_next_series)) == SQLITE_ROW)
-		ids[n++] = sqlite3_column_int64(s->head_next_series, 0);
-	sqlite3_reset(s->head_next_series);
-	if (rc != SQLITE_DONE)
-		return fail(s, "compaction scan");
-	if (n == 0)
+	if (*cursor == 0) {
+		if (compact_plan(s) == -1)
+			return -1;
+		*cursor = 1;
+	}
+	if (s->planpos >= s->nplan)
 		return 0;
-	if (store_begin(s) == -1)
-		return -1;
-	if (compact_range(s, ids[0], ids[n - 1]) == -1) {
-		store_rollback(s);
-		return -1;
-	}
-	if (store_commit(s) == -1) {
-		store_rollback(s);
-		return -1;
-	}
-	*cursor = ids[n - 1];
-	return n;
+	return compact_next(s, max_series);
 }
 
 int

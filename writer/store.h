@@ -23,6 +23,11 @@
 /* The schema version this binary migrates to (PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION	6
 
+/* A head row in a compaction pass's plan. */
+struct head_ref {
+	int64_t		 series, id;
+};
+
 struct store {
 	sqlite3		*db;
 	char		 path[CONF_PATH_MAX];
@@ -34,7 +39,7 @@ struct store {
 	sqlite3_stmt	*begin, *commit, *rollback;
 	sqlite3_stmt	*ins_series, *ins_head, *ins_chunk, *ins_gap;
 	sqlite3_stmt	*find_head, *find_chunk;
-	sqlite3_stmt	*head_next_series, *head_rows, *head_del;
+	sqlite3_stmt	*head_plan, *head_plan_up, *head_row, *head_del;
 	sqlite3_stmt	*head_count, *has_bucket;
 	sqlite3_stmt	*pending_new, *pending_old, *pending_count, *mark_up;
 	sqlite3_stmt	*ins_setaside, *upsert_device;
@@ -49,8 +54,8 @@ struct store {
 	size_t		 cap;
 	uint8_t		*enc;
 	size_t		 enccap;
-	int64_t		*ids;		/* head rows a compaction step took */
-	size_t		 nids, idcap;
+	struct head_ref	*plan;		/* a compaction pass's head rows */
+	size_t		 nplan, plancap, planpos;
 };
 
 /*
@@ -111,9 +116,12 @@ int	store_has_bucket(struct store *, int64_t tier, int64_t series,
 int64_t	store_head_samples(struct store *);
 
 /*
- * Compacts the head rows of up to max_series series with id > *cursor into
- * per-series chunks, in one transaction.  Advances *cursor.  Returns the
- * number of series compacted (0: the pass is complete), or -1.
+ * One step of a compaction pass: the head rows of up to max_series series
+ * move into per-series chunks, in one transaction.  A pass starts with
+ * *cursor 0, which lists the head's rows as they are then; later steps
+ * take the next series of that list.  Returns the number of series
+ * compacted (0: the pass is complete), or -1; a failed step may be
+ * retried with the same cursor.
  */
 int	store_compact_step(struct store *, int64_t *cursor, int max_series);
 

@@ -12,6 +12,9 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 B=$top/$BUILD
 W=$(mktemp -d /var/tmp/tern-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$W"' EXIT
+# BENCH_ONLY=name runs one part (ingest, naive, sampler_vs_collectd,
+# history, receiver_vs_influxdb) while working on it; make bench runs all.
+only() { [ -z "${BENCH_ONLY:-}" ] || [ "$BENCH_ONLY" = "$1" ]; }
 
 bench() { printf 'BENCH %s %s %s\n' "$1" "$2" "$3"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "nan" }'; }
@@ -178,10 +181,11 @@ CONF
 }
 
 echo "# tern bench: $(nproc) cores, $(uname -m), build $BUILD, $(date -u +%FT%TZ)"
-ingest
-naive
-bench ingest.ratio "$(ratio "$INGEST_RATE" "$NAIVE_RATE")" x
-sampler_vs_collectd
+only ingest && ingest
+only naive && naive
+[ -n "${INGEST_RATE:-}" ] && [ -n "${NAIVE_RATE:-}" ] &&
+    bench ingest.ratio "$(ratio "$INGEST_RATE" "$NAIVE_RATE")" x
+only sampler_vs_collectd && sampler_vs_collectd
 
 # --- history (issue 4): 90 days of tiers for 255 series -----------------
 # Seed 001's typical installation, 85 resources x 3 metrics = 255 series,
@@ -329,7 +333,7 @@ history() {
 	kill -TERM $pid; wait $pid
 }
 
-history
+only history && history
 
 # --- receiver (issue 5): tern-receiver beside InfluxDB 1.6 --------------
 # HTTP ingest to a durable commit, 8 connections (wrk -c 8 -t 2), each run
@@ -466,4 +470,5 @@ CONF
 	echo "# receiver: its central writer's VmHWM $whwm kB"
 }
 
-receiver_vs_influxdb
+only receiver_vs_influxdb && receiver_vs_influxdb
+exit 0

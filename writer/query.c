@@ -52,7 +52,7 @@ query_open(const char *path, const struct conf_writer *c, char *err,
 	if ((q->raw = raw_wrap(q->db, err, errlen)) == NULL)
 		goto fail;
 	if (sqlite3_prepare_v3(q->db, "SELECT bucket, count, sum, min, max "
-	    "FROM tier WHERE tier = ?1 AND series = ?2 AND bucket >= ?3 AND "
+	    "FROM buckets WHERE tier = ?1 AND series = ?2 AND bucket >= ?3 AND "
 	    "bucket <= ?4 ORDER BY bucket", -1, SQLITE_PREPARE_PERSISTENT,
 	    &q->tier_rows, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->db, "SELECT min(bucket) FROM tier WHERE tier "
@@ -67,7 +67,7 @@ query_open(const char *path, const struct conf_writer *c, char *err,
 	    "AND (?3 = '' OR instr(labels, ?3) > 0) ORDER BY device, name, "
 	    "labels", -1, SQLITE_PREPARE_PERSISTENT, &q->list, NULL) !=
 	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: not a tern database (schema 3): %s",
+		snprintf(err, errlen, "%s: not a tern database (schema 7): %s",
 		    path, sqlite3_errmsg(q->db));
 		goto fail;
 	}

@@ -12,9 +12,10 @@
 #define RETENTION_STEP_SERIES	64
 /* Pending head rows dropped per transaction when over the cap. */
 #define RETENTION_CAP_ROWS	1000
-/* Free pages below which (or below a tenth of the file) nothing is
- * vacuumed: they are reused by the next inserts. */
-#define RETENTION_VACUUM_MIN_FREE	1024
+/* Free pages below which (or below a twentieth of the file) nothing is
+ * vacuumed: they are reused by the next inserts.  1 MiB at 4 KiB pages,
+ * more than a steady-state pass frees. */
+#define RETENTION_VACUUM_MIN_FREE	256
 /* Pages handed back per incremental vacuum call (4 MiB at 4 KiB). */
 #define RETENTION_VACUUM_PAGES	1024
 
@@ -272,7 +273,7 @@ vacuum_step(struct retention *r)
 	if (sqlite3_step(r->page_count) == SQLITE_ROW)
 		pages = sqlite3_column_int64(r->page_count, 0);
 	sqlite3_reset(r->page_count);
-	if (before < RETENTION_VACUUM_MIN_FREE || before * 10 < pages)
+	if (before < RETENTION_VACUUM_MIN_FREE || before * 20 < pages)
 		return 0;
 	while (sqlite3_step(r->vacuum) == SQLITE_ROW)
 		;

@@ -168,12 +168,12 @@ rollup_new(struct store *store, struct series_table *series,
 	    prep(r, &r->dirty_buckets, "SELECT bucket FROM dirty WHERE tier = "
 	    "?1 AND series = ?2 AND bucket < ?3 ORDER BY bucket LIMIT ?4", err,
 	    errlen) == -1 ||
-	    prep(r, &r->children, "SELECT bucket, count, sum, min, max, last, "
-	    "last_ts FROM tier WHERE tier = ?1 AND series = ?2 AND bucket >= ?3 "
+	    prep(r, &r->children, "SELECT bucket, count, sum, min, max, last "
+	    "FROM buckets WHERE tier = ?1 AND series = ?2 AND bucket >= ?3 "
 	    "AND bucket < ?4 ORDER BY bucket", err, errlen) == -1 ||
 	    prep(r, &r->put, "INSERT OR REPLACE INTO tier (tier, series, bucket, "
-	    "count, sum, min, max, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?)", err, errlen) == -1 ||
+	    "count, sum, min, max, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", err,
+	    errlen) == -1 ||
 	    prep(r, &r->del_row, "DELETE FROM tier WHERE tier = ? AND series = ? "
 	    "AND bucket = ?", err, errlen) == -1 ||
 	    prep(r, &r->del_range, "DELETE FROM tier WHERE tier = ?1 AND series "
@@ -409,10 +409,12 @@ agg_child_list(struct rollup *r, int64_t series, int64_t child, int64_t b,
 			break;
 		if (cb < r->aggs[k].bucket)
 			continue;
+		/* Children never overlap: the newest one's last is the
+		 * parent's, so its start orders them. */
 		agg_add(&r->aggs[k], sqlite3_column_int64(st, 1),
 		    sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
 		    sqlite3_column_double(st, 4), sqlite3_column_double(st, 5),
-		    sqlite3_column_int64(st, 6));
+		    cb);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
@@ -482,12 +484,22 @@ agg_range(struct rollup *r, uint32_t ti, int64_t series, int64_t lo,
 		    sqlite3_column_double(r->children, 3),
 		    sqlite3_column_double(r->children, 4),
 		    sqlite3_column_double(r->children, 5),
-		    sqlite3_column_int64(r->children, 6));
+		    sqlite3_column_int64(r->children, 0));
 	}
 	sqlite3_reset(r->children);
 	if (rc != SQLITE_DONE)
 		return fail(r, "read children");
 	return 0;
+}
+
+/* Binds v, or NULL if may and v is the same double as as. */
+static void
+bind_unless_same(sqlite3_stmt *st, int col, double v, int may, double as)
+{
+	if (may && memcmp(&v, &as, sizeof(v)) == 0)
+		sqlite3_bind_null(st, col);
+	else
+		sqlite3_bind_double(st, col, v);
 }
 
 /* Writes aggregate a of tier ti, or deletes its row if it is empty. */
@@ -500,12 +512,14 @@ put_agg(struct rollup *r, uint32_t ti, int64_t series, const struct agg *a)
 	sqlite3_bind_int64(st, 2, series);
 	sqlite3_bind_int64(st, 3, a->bucket);
 	if (a->count > 0) {
+		/* NULL where the `buckets` view restores the value (migration
+		 * 6 -> 7): min of one sample, max equal to min, last equal to
+		 * max -- equal to the bit, so -0.0 and NaNs survive. */
 		sqlite3_bind_int64(st, 4, a->count);
 		sqlite3_bind_double(st, 5, a->sum);
-		sqlite3_bind_double(st, 6, a->min);
-		sqlite3_bind_double(st, 7, a->max);
-		sqlite3_bind_double(st, 8, a->last);
-		sqlite3_bind_int64(st, 9, a->last_ts);
+		bind_unless_same(st, 6, a->min, a->count == 1, a->sum);
+		bind_unless_same(st, 7, a->max, 1, a->min);
+		bind_unless_same(st, 8, a->last, 1, a->max);
 	}
 	return step_done(r, st, "write bucket");
 }

@@ -39,7 +39,7 @@ raw_vs_tier() {
 	} END { for (k in n) printf "%s %d %.10g %.10g\n", k, n[k], mn[k], mx[k] }' |
 	    sort >"$T/raw.$b"
 	sqlite3 -separator ' ' "$DB" "SELECT s.labels, t.bucket, t.count,
-	    printf('%.10g', t.min), printf('%.10g', t.max) FROM tier t
+	    printf('%.10g', t.min), printf('%.10g', t.max) FROM buckets t
 	    JOIN series s ON s.id = t.series WHERE t.tier = $b" | sort >"$T/tier.$b"
 	diff "$T/raw.$b" "$T/tier.$b"
 }

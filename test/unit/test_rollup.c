@@ -15,7 +15,7 @@
  * it runs rollup steps on the same file.  At the end the rollup runs to
  * completion with the clock far ahead, and every row of every tier must
  * equal what the samples the model says were stored give: count, min,
- * max, last and last_ts exactly, sum (and so the average) within 1e-9
+ * max and last exactly, sum (and so the average) within 1e-9
  * relative -- coarser tiers add their children's sums in another order.
  *
  * NaN and infinities never reach the store (the frame decoder refuses
@@ -454,8 +454,7 @@ verify(struct world *w)
 	int		 k;
 
 	if (sqlite3_prepare_v2(w->s.db, "SELECT bucket, count, sum, min, max, "
-	    "last, last_ts FROM tier WHERE tier = ? AND series = ? ORDER BY "
-	    "bucket", -1, &st, NULL) != SQLITE_OK) {
+	    "last FROM buckets WHERE tier = ? AND series = ? ORDER BY bucket", -1, &st, NULL) != SQLITE_OK) {
 		UNIT_FAIL("prepare: %s", sqlite3_errmsg(w->s.db));
 		return 0;
 	}
@@ -471,7 +470,7 @@ verify(struct world *w)
 			sqlite3_bind_int64(st, 2, w->se[k]->id);
 			while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 				int64_t	bucket = sqlite3_column_int64(st, 0);
-				int64_t	cnt = 0, last_ts = 0;
+				int64_t	cnt = 0;
 				double	sum = 0, abssum = 0, mn = 0, mx = 0;
 				double	last = 0, got;
 
@@ -501,25 +500,21 @@ verify(struct world *w)
 					sum += x;
 					abssum += fabs(x);
 					last = x;
-					last_ts = slot_ts(slot);
 				}
 				if (sqlite3_column_int64(st, 1) != cnt ||
 				    sqlite3_column_double(st, 3) != mn ||
 				    sqlite3_column_double(st, 4) != mx ||
-				    sqlite3_column_double(st, 5) != last ||
-				    sqlite3_column_int64(st, 6) != last_ts) {
+				    sqlite3_column_double(st, 5) != last) {
 					UNIT_FAIL("tier %lld series %d bucket "
 					    "%lld: count %lld min %.17g max "
-					    "%.17g last %.17g@%lld, expected "
-					    "%lld %.17g %.17g %.17g@%lld",
+					    "%.17g last %.17g, expected "
+					    "%lld %.17g %.17g %.17g",
 					    (long long)b, k, (long long)bucket,
 					    sqlite3_column_int64(st, 1),
 					    sqlite3_column_double(st, 3),
 					    sqlite3_column_double(st, 4),
 					    sqlite3_column_double(st, 5),
-					    sqlite3_column_int64(st, 6),
-					    (long long)cnt, mn, mx, last,
-					    (long long)last_ts);
+					    (long long)cnt, mn, mx, last);
 					goto out;
 				}
 				got = sqlite3_column_double(st, 2);

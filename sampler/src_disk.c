@@ -193,7 +193,7 @@ disk_stat(struct source *src, const char *mount_esc, const char *mount,
 {
 	struct disk_state *st = src->priv;
 	struct statvfs	 sv;
-	char		 path[4096];
+	char		 path[PROCFS_PATH_MAX];
 
 	if (st->fixture)
 		return disk_fixture(st, mount_esc, v);

@@ -171,10 +171,14 @@ thermal_next(struct thermal_state *st)
 	return &st->v[st->n];
 }
 
+/*
+ * dir is root + "/sys/class/thermal" or "/sys/class/hwmon"; path adds a
+ * sensor's file name to it.
+ */
 static void
 thermal_zones(struct source *src, struct thermal_state *st)
 {
-	char		 dir[2048], path[4096], type[64];
+	char		 dir[CONF_PATH_MAX + 64], path[PROCFS_PATH_MAX], type[64];
 	int		 ids[THERMAL_MAX_SENSORS];
 	size_t		 n, i;
 	struct tsensor	*t;
@@ -204,7 +208,7 @@ thermal_zones(struct source *src, struct thermal_state *st)
 static void
 thermal_hwmon(struct source *src, struct thermal_state *st)
 {
-	char		 dir[2048], path[4096], name[64], label[64];
+	char		 dir[CONF_PATH_MAX + 64], path[PROCFS_PATH_MAX], name[64], label[64];
 	int		 ids[THERMAL_MAX_SENSORS], tids[64];
 	size_t		 n, i, nt, j;
 	struct tsensor	*t;

@@ -39,7 +39,10 @@ WARN	+= -Werror
 endif
 
 CFLAGS	?= $(OPT) -g
+# A section per function and object, so that a link with --gc-sections
+# (tern-sampler's, below) leaves out what the program never calls.
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
+	  -ffunction-sections -fdata-sections \
 	  -Iproto -Iwriter -Isampler -Iuploader -Ireceiver $(PKG_CFLAGS) -MMD -MP
 LDLIBS	= $(PKG_LIBS) -lm
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
@@ -47,6 +50,20 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 # Resolved lazily so that `make` on a fresh machine runs deps.sh first.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+# tern-sampler runs on every device all the time, and its resident memory
+# is a budget (make bench: sampler.rss_kb, 2 MB).  Each shared object costs
+# resident pages of its own (its symbol tables, relocated data, the
+# dynamic linker's work), so the sampler links the libraries it needs --
+# libevent's core, libconfig, msgpack-c -- from their static archives,
+# which the -dev packages ship: only the objects it calls come in, and
+# --gc-sections drops the functions of those (and of libproto) that it
+# never calls.  libcurl stays out of the link; sampler/fetch.c dlopens it
+# when a URL is fetched.
+SAMPLER_PKGS   = libevent_core libconfig $(MSGPACK_PC)
+SAMPLER_LDLIBS = -Wl,--gc-sections -Wl,-Bstatic \
+		 $(shell pkg-config --libs $(SAMPLER_PKGS) 2>/dev/null) \
+		 -Wl,-Bdynamic -lm
 
 # Per-program sources.  Each folder's main file is named after its program;
 # everything else in the folder is a library the tests can link.
@@ -114,7 +131,7 @@ $(BUILD)/lib%.a:
 $(BUILD)/tern-writer: $(call obj,$(WRITER_MAIN)) $(LIBWRITER) $(LIBPROTO)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tern-sampler: $(call obj,$(SAMPLER_MAIN)) $(LIBSAMPLER) $(LIBPROTO)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SAMPLER_LDLIBS)
 $(BUILD)/ternctl: $(call obj,$(CTL_MAIN)) $(LIBCTL) $(LIBWRITER) $(LIBPROTO)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tern-uploader: $(call obj,$(UPLOADER_MAIN)) $(LIBUPLOADER) $(LIBPROTO)

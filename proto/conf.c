@@ -1182,15 +1182,18 @@ conf_defaults(struct conf *c)
 int
 conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 {
-	struct conf	 tmp;
 	struct load	 L = { .file = path, .err = err, .errlen = errlen };
 	config_t	 cf;
 	int		 rc = -1, saved;
 
+	/*
+	 * The file is loaded straight over the defaults in c: a second
+	 * struct conf to load into and copy would be one more copy on the
+	 * stack of every program.  A failure puts the defaults back.
+	 */
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
 	conf_defaults(c);
-	conf_defaults(&tmp);
 	config_init(&cf);
 	if (path == NULL) {
 		path = L.file = CONF_DEFAULT_PATH;
@@ -1200,7 +1203,7 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 			goto out;
 		}
 	}
-	if (strlen(path) >= sizeof(tmp.path)) {
+	if (strlen(path) >= sizeof(c->path)) {
 		load_err(&L, NULL, "file name too long");
 		goto out;
 	}
@@ -1216,18 +1219,15 @@ conf_load(struct conf *c, const char *path, char *err, size_t errlen)
 		goto out;
 	}
 	if (walk(&L, config_root_setting(&cf), conf_keys, NKEYS(conf_keys),
-	    &tmp, "", "") == -1 || check_paths(&L, &tmp) == -1)
+	    c, "", "") == -1 || check_paths(&L, c) == -1) {
+		conf_free(c);
+		conf_defaults(c);
 		goto out;
-	seed_retention(&tmp.writer);
-	snprintf(tmp.path, sizeof(tmp.path), "%s", path);
-	conf_free(c);
-	*c = tmp;
-	/* c owns the sources now; what follows frees nothing of them. */
-	tmp.sampler.sources = NULL;
-	tmp.sampler.nsources = 0;
+	}
+	seed_retention(&c->writer);
+	snprintf(c->path, sizeof(c->path), "%s", path);
 	rc = 0;
 out:
-	conf_free(&tmp);
 	config_destroy(&cf);
 	return rc;
 }

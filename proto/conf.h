@@ -19,7 +19,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONF_PATH_MAX	4096
+/*
+ * Room for a file name in the configuration, NUL included.  Linux's
+ * PATH_MAX (4096) for each of the seven path fields made struct conf
+ * 30 kB, which every program keeps for its whole life; 1024 is BSD's
+ * PATH_MAX and far beyond any real database, socket directory or token
+ * file.  A longer value is refused by the loader with "longer than 1023
+ * bytes".
+ */
+#define CONF_PATH_MAX	1024
 
 /* Where the file is looked for when -f is not given. */
 #define CONF_DEFAULT_PATH	"/etc/tern/tern.conf"

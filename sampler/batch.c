@@ -13,9 +13,16 @@
 
 #include "batch.h"
 
-/* Index slots: a power of two at least twice BATCH_MAX_SERIES, so linear
- * probing stays short even when the table is full. */
-#define BATCH_INDEX_SLOTS	(2 * BATCH_MAX_SERIES)
+/*
+ * Index slots: a power of two kept at least twice the series held, so
+ * linear probing stays short.  It starts at BATCH_INDEX_MIN, room for the
+ * series of a small device's round (a Raspberry Pi's system sources add
+ * about 80), and doubles as series are added, up to twice
+ * BATCH_MAX_SERIES: a full-size index is 64 kB that a sampler of a few
+ * dozen series would keep resident for nothing.
+ */
+#define BATCH_INDEX_MIN		256
+#define BATCH_INDEX_MAX		(2 * BATCH_MAX_SERIES)
 
 struct bstr {
 	uint32_t	off, len;
@@ -39,6 +46,7 @@ struct batch {
 	struct point	*pts;
 	size_t		 npts, ptcap;
 	uint32_t	*index;		/* series idx + 1; 0 = empty */
+	size_t		 nslots;	/* a power of two */
 	uint64_t	 dropped;
 	/* batch_view's arrays */
 	struct series_ref *vser;
@@ -54,10 +62,11 @@ batch_new(void)
 
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		return NULL;
-	if ((b->index = calloc(BATCH_INDEX_SLOTS, sizeof(*b->index))) == NULL) {
+	if ((b->index = calloc(BATCH_INDEX_MIN, sizeof(*b->index))) == NULL) {
 		free(b);
 		return NULL;
 	}
+	b->nslots = BATCH_INDEX_MIN;
 	return b;
 }
 
@@ -82,7 +91,7 @@ batch_reset(struct batch *b)
 	size_t	i;
 
 	/* Clearing only the used slots keeps a reset proportional to the
-	 * batch, not to the 64 kB index. */
+	 * batch, not to the index, which keeps its size for the next round. */
 	for (i = 0; i < b->nser; i++)
 		b->index[b->ser[i].slot] = 0;
 	b->strlen = b->nser = b->nlabs = b->npts = 0;
@@ -192,12 +201,49 @@ series_eq(const struct batch *b, const struct bser *s, const char *name,
 	return 1;
 }
 
+/* The slot of hash h's series in b's index, or of the empty slot where it
+ * goes. */
+static uint32_t
+index_probe(const uint32_t *index, size_t nslots, uint32_t h)
+{
+	uint32_t	slot, mask = (uint32_t)nslots - 1;
+
+	for (slot = h & mask; index[slot] != 0; slot = (slot + 1) & mask)
+		;
+	return slot;
+}
+
+/*
+ * Doubles the index and places every series again.  Returns 0, or -1 out
+ * of memory (the index is then unchanged) or when the index is at its
+ * largest.
+ */
+static int
+index_grow(struct batch *b)
+{
+	uint32_t	*n;
+	size_t		 ns = b->nslots * 2, i;
+
+	if (ns > BATCH_INDEX_MAX)
+		return -1;
+	if ((n = calloc(ns, sizeof(*n))) == NULL)
+		return -1;
+	for (i = 0; i < b->nser; i++) {
+		b->ser[i].slot = index_probe(n, ns, b->ser[i].hash);
+		n[b->ser[i].slot] = (uint32_t)i + 1;
+	}
+	free(b->index);
+	b->index = n;
+	b->nslots = ns;
+	return 0;
+}
+
 /* Finds or adds the series; returns its index or -1. */
 static int64_t
 series_get(struct batch *b, const char *name, size_t namelen,
     const struct klv *l, size_t n)
 {
-	uint32_t	 h = 2166136261u, slot;
+	uint32_t	 h = 2166136261u, slot, mask = (uint32_t)b->nslots - 1;
 	size_t		 i, strmark = b->strlen, labmark = b->nlabs;
 	struct bser	*s;
 
@@ -206,11 +252,17 @@ series_get(struct batch *b, const char *name, size_t namelen,
 		h = fnv(h, l[i].k, l[i].kn);
 		h = fnv(h, l[i].v, l[i].vn);
 	}
-	for (slot = h & (BATCH_INDEX_SLOTS - 1); b->index[slot] != 0;
-	    slot = (slot + 1) & (BATCH_INDEX_SLOTS - 1)) {
+	for (slot = h & mask; b->index[slot] != 0; slot = (slot + 1) & mask) {
 		s = &b->ser[b->index[slot] - 1];
 		if (s->hash == h && series_eq(b, s, name, namelen, l, n))
 			return b->index[slot] - 1;
+	}
+	/* A new series.  Growing the index moves every series, this one's
+	 * empty slot included. */
+	if (2 * (b->nser + 1) > b->nslots) {
+		if (index_grow(b) == -1)
+			return -1;
+		slot = index_probe(b->index, b->nslots, h);
 	}
 	if (grow(&b->ser, &b->sercap, b->nser + 1, sizeof(*b->ser),
 	    BATCH_MAX_SERIES) == -1 ||

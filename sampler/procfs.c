@@ -69,7 +69,7 @@ int
 procfs_read(const char *root, const char *rel, char *buf, size_t size,
     size_t *len)
 {
-	char	path[4096];
+	char	path[PROCFS_PATH_MAX];
 
 	if (procfs_path(root, rel, path, sizeof(path)) == -1)
 		return -1;
@@ -103,7 +103,7 @@ procfs_load_path(struct procfs_buf *b, const char *path)
 int
 procfs_load(struct procfs_buf *b, const char *root, const char *rel)
 {
-	char	path[4096];
+	char	path[PROCFS_PATH_MAX];
 
 	if (procfs_path(root, rel, path, sizeof(path)) == -1)
 		return -1;
@@ -121,7 +121,7 @@ procfs_buf_free(struct procfs_buf *b)
 int
 procfs_exists(const char *root, const char *rel)
 {
-	char	path[4096];
+	char	path[PROCFS_PATH_MAX];
 
 	if (procfs_path(root, rel, path, sizeof(path)) == -1)
 		return 0;

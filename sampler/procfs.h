@@ -16,9 +16,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
+
 /* Big enough for /proc/stat of a 256-core machine (its "intr" line is the
  * bulk) and for /proc/self/mounts of a container host. */
 #define PROCFS_BUF	(128 * 1024)
+
+/*
+ * Room for root + "/" + rel, NUL included: root is at most CONF_PATH_MAX - 1
+ * bytes (the loader refuses longer), and rel is a /proc or /sys path, or
+ * a mount point from /proc/mounts (src_disk.c keeps those under 1024).
+ * Not PATH_MAX: these buffers are on the stack of every round, and the
+ * deepest of them decides how much of the sampler's stack is resident.
+ */
+#define PROCFS_PATH_MAX	(CONF_PATH_MAX + 1024)
 
 /*
  * Writes root + "/" + rel into out.  rel has no leading slash

@@ -54,11 +54,22 @@ struct disk_statvfs {
 	uint64_t	frsize, blocks, bfree, bavail, files, ffree;
 };
 
+/* A device name as /proc/mounts lists it ("/dev/mmcblk0p2"). */
+typedef char disk_dev[256];
+
+/*
+ * The devices seen this round grow from DISK_SEEN_MIN entries (room for a
+ * board's SD card and a USB disk or two) up to DISK_MAX_MOUNTS, rather
+ * than holding 64 kB for the largest host from the start.
+ */
+#define DISK_SEEN_MIN	8
+
 struct disk_state {
 	struct procfs_buf buf;
 	struct procfs_buf fix;		/* statvfs.txt in a fixture tree */
 	int		 fixture;
-	char		 seen[DISK_MAX_MOUNTS][256];	/* devices this round */
+	disk_dev	*seen;		/* devices this round */
+	size_t		 seencap;
 };
 
 static int
@@ -122,7 +133,34 @@ disk_fini(struct source *src)
 
 	procfs_buf_free(&st->buf);
 	procfs_buf_free(&st->fix);
+	free(st->seen);
 	free(st);
+}
+
+/*
+ * Remembers dev as seen this round, nseen devices being there already.
+ * Returns 1 when it was there, else 0 (also when out of room: a device
+ * not remembered is measured again, which only repeats a series).
+ */
+static int
+disk_seen(struct disk_state *st, size_t *nseen, const char *dev)
+{
+	disk_dev	*n;
+	size_t		 i, cap;
+
+	for (i = 0; i < *nseen; i++)
+		if (strcmp(st->seen[i], dev) == 0)
+			return 1;
+	if (*nseen == st->seencap) {
+		cap = st->seencap ? st->seencap * 2 : DISK_SEEN_MIN;
+		if (cap > DISK_MAX_MOUNTS || (n = reallocarray(st->seen, cap,
+		    sizeof(*n))) == NULL)
+			return 0;
+		st->seen = n;
+		st->seencap = cap;
+	}
+	snprintf(st->seen[(*nseen)++], sizeof(st->seen[0]), "%s", dev);
+	return 0;
 }
 
 /* mount is the escaped form, as in mounts and statvfs.txt. */
@@ -155,7 +193,7 @@ disk_stat(struct source *src, const char *mount_esc, const char *mount,
 {
 	struct disk_state *st = src->priv;
 	struct statvfs	 sv;
-	char		 path[4096];
+	char		 path[PROCFS_PATH_MAX];
 
 	if (st->fixture)
 		return disk_fixture(st, mount_esc, v);
@@ -180,9 +218,8 @@ disk_read(struct source *src, struct batch *b, int64_t now, char *err,
 	struct label_kv	 l;
 	const char	*p, *q;
 	char		 dev[256], mnt_esc[1024], mnt[1024], fs[64];
-	size_t		 nseen = 0, i, nmounts = 0, nok = 0;
+	size_t		 nseen = 0, nmounts = 0, nok = 0;
 	uint64_t	 used;
-	int		 dup;
 
 	if (procfs_load(&st->buf, src->root, "proc/self/mounts") == -1) {
 		snprintf(err, errlen, "%s/proc/self/mounts: %s", src->root,
@@ -202,15 +239,9 @@ disk_read(struct source *src, struct batch *b, int64_t now, char *err,
 		    procfs_word(q, "", fs, sizeof(fs)) == NULL ||
 		    disk_skip(fs))
 			continue;
-		if (strncmp(dev, "/dev/", 5) == 0) {
-			for (i = 0, dup = 0; i < nseen && !dup; i++)
-				dup = strcmp(st->seen[i], dev) == 0;
-			if (dup)
-				continue;
-			if (nseen < DISK_MAX_MOUNTS)
-				snprintf(st->seen[nseen++], sizeof(st->seen[0]), "%s",
-				    dev);
-		}
+		if (strncmp(dev, "/dev/", 5) == 0 &&
+		    disk_seen(st, &nseen, dev))
+			continue;
 		nmounts++;
 		snprintf(mnt, sizeof(mnt), "%s", mnt_esc);
 		disk_unescape(mnt);

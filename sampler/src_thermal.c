@@ -35,6 +35,9 @@
 #include "source.h"
 
 #define THERMAL_MAX_SENSORS	128
+/* The sensor table grows from this many (a board has one to four) up to
+ * THERMAL_MAX_SENSORS, rather than holding 80 kB from the start. */
+#define THERMAL_MIN_SENSORS	4
 #define THERMAL_MIN		-100.0	/* °C; colder is a sentinel */
 #define THERMAL_MAX		250.0	/* °C; hotter is a sentinel */
 
@@ -47,7 +50,7 @@ struct tsensor {
 
 struct thermal_state {
 	struct tsensor	*v;
-	size_t		 n;
+	size_t		 n, cap;
 	int		 cpu;	/* index of cpu.temperature's sensor or -1 */
 };
 
@@ -149,10 +152,33 @@ thermal_mirror(const struct thermal_state *st, const char *chip)
 	return 0;
 }
 
+/* The next free entry of st->v, or NULL when the table is full or out of
+ * memory. */
+static struct tsensor *
+thermal_next(struct thermal_state *st)
+{
+	struct tsensor	*n;
+	size_t		 cap;
+
+	if (st->n == st->cap) {
+		cap = st->cap ? st->cap * 2 : THERMAL_MIN_SENSORS;
+		if (cap > THERMAL_MAX_SENSORS ||
+		    (n = reallocarray(st->v, cap, sizeof(*n))) == NULL)
+			return NULL;
+		st->v = n;
+		st->cap = cap;
+	}
+	return &st->v[st->n];
+}
+
+/*
+ * dir is root + "/sys/class/thermal" or "/sys/class/hwmon"; path adds a
+ * sensor's file name to it.
+ */
 static void
 thermal_zones(struct source *src, struct thermal_state *st)
 {
-	char		 dir[2048], path[4096], type[64];
+	char		 dir[CONF_PATH_MAX + 64], path[PROCFS_PATH_MAX], type[64];
 	int		 ids[THERMAL_MAX_SENSORS];
 	size_t		 n, i;
 	struct tsensor	*t;
@@ -160,8 +186,7 @@ thermal_zones(struct source *src, struct thermal_state *st)
 	if (procfs_path(src->root, "sys/class/thermal", dir, sizeof(dir)) == -1)
 		return;
 	n = thermal_list(dir, "thermal_zone", ids, THERMAL_MAX_SENSORS);
-	for (i = 0; i < n && st->n < THERMAL_MAX_SENSORS; i++) {
-		t = &st->v[st->n];
+	for (i = 0; i < n && (t = thermal_next(st)) != NULL; i++) {
 		snprintf(path, sizeof(path), "%s/thermal_zone%d/type", dir,
 		    ids[i]);
 		if (thermal_line(path, type, sizeof(type)) == -1)
@@ -183,7 +208,7 @@ thermal_zones(struct source *src, struct thermal_state *st)
 static void
 thermal_hwmon(struct source *src, struct thermal_state *st)
 {
-	char		 dir[2048], path[4096], name[64], label[64];
+	char		 dir[CONF_PATH_MAX + 64], path[PROCFS_PATH_MAX], name[64], label[64];
 	int		 ids[THERMAL_MAX_SENSORS], tids[64];
 	size_t		 n, i, nt, j;
 	struct tsensor	*t;
@@ -222,8 +247,7 @@ thermal_hwmon(struct source *src, struct thermal_state *st)
 		}
 		closedir(d);
 		qsort(tids, nt, sizeof(*tids), cmp_int);
-		for (j = 0; j < nt && st->n < THERMAL_MAX_SENSORS; j++) {
-			t = &st->v[st->n];
+		for (j = 0; j < nt && (t = thermal_next(st)) != NULL; j++) {
 			snprintf(path, sizeof(path), "%s/hwmon%d/temp%d_label",
 			    dir, ids[i], tids[j]);
 			if (thermal_line(path, label, sizeof(label)) == -1)
@@ -264,9 +288,7 @@ thermal_init(struct source *src, char *err, size_t errlen)
 {
 	struct thermal_state *st;
 
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
-	    (st->v = calloc(THERMAL_MAX_SENSORS, sizeof(*st->v))) == NULL) {
-		free(st);
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}

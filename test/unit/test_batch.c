@@ -104,6 +104,56 @@ TEST(batch_many_series)
 	batch_free(b);
 }
 
+/*
+ * The series index starts small and doubles while series are added: every
+ * series must still be found after each growth (a second point of it adds
+ * no series), a reset must empty the grown index, and a batch of
+ * BATCH_MAX_SERIES distinct series must fit.
+ */
+TEST(batch_index_grows)
+{
+	struct batch	*b = batch_new();
+	struct label_kv	 l = { "i", NULL };
+	struct samples_msg m;
+	char		 v[16];
+	int		 i, round, bad = 0;
+
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < BATCH_MAX_SERIES / 2; i++) {
+			snprintf(v, sizeof(v), "%d", i);
+			l.v = v;
+			CHECK_INT(batch_add(b, "s", &l, 1, i, i), 0);
+			/* The first series again, after each addition. */
+			l.v = "0";
+			CHECK_INT(batch_add(b, "s", &l, 1, i, -1), 0);
+		}
+		CHECK_INT(batch_nseries(b), BATCH_MAX_SERIES / 2);
+		CHECK_INT(batch_npoints(b), BATCH_MAX_SERIES);
+		CHECK_INT(batch_view(b, &m), 0);
+		for (i = 0; i < BATCH_MAX_SERIES / 2; i++) {
+			snprintf(v, sizeof(v), "%d", i);
+			if (m.points[2 * i].idx != (uint32_t)i ||
+			    m.points[2 * i + 1].idx != 0 ||
+			    !pstr_eq(m.series[i].labels[0].v, v))
+				bad++;
+		}
+		CHECK_INT(bad, 0);
+		batch_reset(b);
+		CHECK_INT(batch_nseries(b), 0);
+	}
+	/* As many distinct series as points. */
+	for (i = 0; i < BATCH_MAX_SERIES; i++) {
+		snprintf(v, sizeof(v), "%d", i);
+		l.v = v;
+		if (batch_add(b, "s", &l, 1, i, i) == -1)
+			bad++;
+	}
+	CHECK_INT(bad, 0);
+	CHECK_INT(batch_nseries(b), BATCH_MAX_SERIES);
+	CHECK_INT(batch_dropped(b), 0);
+	batch_free(b);
+}
+
 /* What batch_view gives, the encoder takes and the decoder gives back. */
 TEST(batch_encodes)
 {
@@ -140,6 +190,7 @@ main(void)
 	RUN(batch_strings_are_copied);
 	RUN(batch_limits);
 	RUN(batch_many_series);
+	RUN(batch_index_grows);
 	RUN(batch_encodes);
 	batch_free(NULL);
 	return UNIT_DONE();

@@ -355,7 +355,8 @@ query_range(struct query *q, int64_t series, int64_t from, int64_t to,
 	snprintf(out->tier, sizeof(out->tier), "%s",
 	    lvl == 0 ? "raw" : q->c.tiers[lvl - 1].name);
 	/* Rows from two levels may interleave at the seam. */
-	qsort(q->rows, q->nrows, sizeof(*q->rows), sort_rows_cmp);
+	if (q->nrows > 1)
+		qsort(q->rows, q->nrows, sizeof(*q->rows), sort_rows_cmp);
 
 	/*
 	 * A point is never narrower than the tier's bucket, nor than the

@@ -142,6 +142,26 @@ min64(int64_t a, int64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * cutoff rounded down to a multiple of the retention's granule: a
+ * sixteenth of the retention, at least one bucket.  Every pass of a
+ * granule deletes nothing, so a series' pages are rewritten by the
+ * retention once per granule rather than on every pass; the rows kept the
+ * longer are at most a sixteenth of the window.
+ */
+static int64_t
+granule_floor(int64_t cutoff, int64_t retention, int64_t bucket)
+{
+	int64_t	g = retention / 16, r;
+
+	if (g < bucket)
+		g = bucket;
+	if (g <= 0)
+		return cutoff;
+	r = cutoff % g;
+	return cutoff - (r < 0 ? r + g : r);
+}
+
 static int
 prune_series(struct retention *r, const struct conf_writer *c,
     const struct series *s, int64_t now)
@@ -150,7 +170,7 @@ prune_series(struct retention *r, const struct conf_writer *c,
 	uint32_t	i;
 
 	/* Raw: past retention, but not what a tier has still to read. */
-	cutoff = now - c->raw_retention_ms;
+	cutoff = granule_floor(now - c->raw_retention_ms, c->raw_retention_ms, 1);
 	for (i = 0; i < c->ntiers; i++)
 		cutoff = min64(cutoff, oldest_dirty(r, c->tiers[i].bucket_ms, id));
 	rollup_raw_keep(r->ru, s, now, &cutoff);
@@ -164,7 +184,8 @@ prune_series(struct retention *r, const struct conf_writer *c,
 	if (delete(r, r->del_head, &r->st.raw_rows, "raw head") == -1)
 		return -1;
 	for (i = 0; i < c->ntiers; i++) {
-		cutoff = now - c->tiers[i].retention_ms;
+		cutoff = granule_floor(now - c->tiers[i].retention_ms,
+		    c->tiers[i].retention_ms, c->tiers[i].bucket_ms);
 		if (i + 1 < c->ntiers)
 			cutoff = min64(cutoff,
 			    oldest_dirty(r, c->tiers[i + 1].bucket_ms, id));

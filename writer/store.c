@@ -747,6 +747,14 @@ store_put_series(struct store *s, const struct series *se)
 }
 
 /* Inserts samples as chunks of at most CHUNK_MAX_SAMPLES into st's table. */
+/*
+ * A chunk's encoding is cut at about this many bytes, so that four rows
+ * (each some 30 bytes more) share a 4 KiB page.  A chunk of a regular series (1-2 bytes a sample) is far
+ * below it; a noisy one (up to 10) would otherwise take a page of its own
+ * and leave a third of it empty, or spill into an overflow page.
+ */
+#define STORE_CHUNK_BYTES	980
+
 static int
 put_chunks(struct store *s, sqlite3_stmt *st, int64_t series,
     const int64_t *ts, const double *v, size_t n, const char *what)
@@ -768,6 +776,13 @@ put_chunks(struct store *s, sqlite3_stmt *st, int64_t series,
 			    "timestamps not increasing", what,
 			    (long long)series);
 			return -1;
+		}
+		/* Too big to share a page: fewer samples, in proportion. */
+		while (len > STORE_CHUNK_BYTES && k > 1) {
+			k = k * STORE_CHUNK_BYTES / len;
+			if (k == 0)
+				k = 1;
+			len = chunk_encode(ts, v, k, buf);
 		}
 		sqlite3_bind_int64(st, 1, series);
 		sqlite3_bind_int64(st, 2, ts[0]);
@@ -973,7 +988,8 @@ compact_plan(struct store *s)
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
 		return fail(s, "compaction scan");
-	qsort(s->plan, s->nplan, sizeof(*s->plan), plan_cmp);
+	if (s->nplan > 1)
+		qsort(s->plan, s->nplan, sizeof(*s->plan), plan_cmp);
 	return 0;
 }
 

@@ -50,11 +50,14 @@ CONF
 
 # wait_for CMD...: polls CMD every 50 ms for up to $WAIT_S seconds (10).
 wait_for() {
-	local i n=$(( ${WAIT_S:-10} * 20 ))
-	for ((i = 0; i < n; i++)); do
+	# A deadline on the clock, not a count of tries: a try can itself
+	# take seconds (ternctl status waits 5 s for a writer that is gone).
+	local end=$(( SECONDS + ${WAIT_S:-10} ))
+	while :; do
 		if "$@" >/dev/null 2>&1; then
 			return 0
 		fi
+		[ "$SECONDS" -ge "$end" ] && break
 		sleep 0.05
 	done
 	echo "timed out waiting for: $*" >&2

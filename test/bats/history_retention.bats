@@ -34,13 +34,15 @@ db_bytes() {
 	done
 	sqlite3 "$DB" "SELECT '# ' || name || ' ' || sum(pgsize) FROM dbstat GROUP BY name" >&3 2>&1 || true
 	WAIT_S=60 wait_exit "$LOAD_PID"
-	# Pruned: raw, and both tiers' old rows.
+	# Pruned: raw, and both tiers' old rows, past their retention and
+	# its granule (a sixteenth of it, at least a bucket: 10 s for s10,
+	# 1 min for minutes), with 15 s to spare.
 	[ "$(stat_of retention_raw_rows)" -gt 0 ]
 	[ "$(stat_of retention_tier_rows)" -gt 0 ]
 	now=$(now_ms)
 	run sqlite3 "$DB" "SELECT (SELECT count(*) FROM chunk WHERE t1 < $now - 60000 - 15000)
-	    + (SELECT count(*) FROM tier WHERE tier = 10000 AND bucket < $now - 60000 - 15000)
-	    + (SELECT count(*) FROM tier WHERE tier = 60000 AND bucket < $now - 120000 - 15000)"
+	    + (SELECT count(*) FROM tier WHERE tier = 10000 AND bucket < $now - 60000 - 10000 - 15000)
+	    + (SELECT count(*) FROM tier WHERE tier = 60000 AND bucket < $now - 120000 - 60000 - 15000)"
 	assert_output "0"
 	# Flat: over the last minute of streaming the file did not grow by
 	# more than a tenth of itself, and the last reading is not the

@@ -206,12 +206,17 @@ only sampler_vs_collectd && sampler_vs_collectd
 #             range on random series, 500 points, ranges ending at the
 #             fill's end;
 #   steady    write_bytes of the writer (/proc/PID/io, so checkpoints are
-#             in it) over a real-time window of HIST_STEADY_S seconds
-#             (default 300 -- an hour is too long for `make bench`) of the
-#             255 series at a 5 s interval (51 samples/s) with the rollup
-#             and retention running every minute and checkpoints every
-#             10 s, read 11 s after the producers stop.  (-b 10: ternctl
-#             load never sends a frame larger than its per-second rate.)
+#             in it) per sample it stored, over a real-time window of
+#             HIST_STEADY_S seconds (default 600 -- an hour is too long for
+#             `make bench`; 600 s holds two rollup runs, a retention run, a
+#             compaction and twenty checkpoints) of the 255 series at a 5 s
+#             interval (51 samples/s), the writer on its default intervals
+#             (HIST_STEADY_CONF="rollup retention checkpoint" to change
+#             them).  (-b 10: ternctl load never sends a frame larger than
+#             its per-second rate.)
+# While working on the steady state: HIST_SAVE=FILE keeps a copy of the
+# pruned database, HIST_FROM=FILE skips to the steady state on a copy.
+# HIST_FROM's copy is older than now, so its first passes catch up.
 hist_cpu_ns() {	# pid: ns on a CPU, all threads
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
 	    awk '{ s += $1 } END { printf "%.0f", s }'
@@ -245,11 +250,41 @@ hist_rolled() {	# conf, db: no complete bucket waits
 hist_pruned() {	# db
 	local now
 	now=$(date +%s%3N)
-	[ "$(sqlite3 "$1" "SELECT (SELECT count(*) FROM chunk WHERE t1 < $now - 7200000 - 120000)
-	    + (SELECT count(*) FROM head WHERE t1 < $now - 7200000 - 120000)
-	    + (SELECT count(*) FROM tier WHERE tier = 60000 AND bucket < $now - 86400000 - 120000);
+	# Past the retention, its granule (a sixteenth) and two minutes.
+	[ "$(sqlite3 "$1" "SELECT (SELECT count(*) FROM chunk WHERE t1 < $now - 7650000 - 120000)
+	    + (SELECT count(*) FROM head WHERE t1 < $now - 7650000 - 120000)
+	    + (SELECT count(*) FROM tier WHERE tier = 60000 AND bucket < $now - 91800000 - 120000);
 	    " | awk '{ s += $1 } END { print s }')" = 0 ] &&
 	    [ "$(sqlite3 "$1" "PRAGMA freelist_count")" -lt 256 ]
+}
+
+# Steady state, on the database history() left (d, conf, db from there),
+# on the default intervals.  The window opens once the first compaction
+# has taken the fill's head, so it holds the steady state only.
+hist_steady() {
+	local pid i io0 io1 n0 n1 tnew lp secs=${HIST_STEADY_S:-600}
+	hist_conf "$d" ${HIST_STEADY_CONF:-5m 10m 30s}
+	"$B/tern-writer" -f "$conf" 2>>"$d/writer.log" &
+	pid=$!
+	wait_sock "$conf"
+	tnew=$(( ($(date +%s%3N) / 5000 + 1) * 5000 ))
+	lp=()
+	for i in 1 2 3 4 5; do
+		"$B/ternctl" -f "$conf" load -D "res$i" -N hist.m -s 51 -b 10 -r 10.2 \
+		    -i 5000 -T $tnew -d $((secs + 300)) -w 60 >"$d/steady$i.out" 2>&1 &
+		lp+=($!)
+	done
+	hist_poll 300 hist_compacted "$conf"
+	io0=$(io_write $pid); n0=$(hist_stat "$conf" samples_new)
+	sleep "$secs"
+	io1=$(io_write $pid); n1=$(hist_stat "$conf" samples_new)
+	kill "${lp[@]}" 2>/dev/null; wait "${lp[@]}" 2>/dev/null
+	bench history.write_bytes_per_sample "$(awk -v a="$io0" -v b="$io1" -v n="$((n1 - n0))" 'BEGIN { printf "%.1f", (b - a) / n }')" bytes
+	echo "# history: steady state: $((n1 - n0)) samples in $secs s, $((io1 - io0)) bytes written, database $(stat -c %s "$db") bytes"
+	kill -TERM $pid; wait $pid
+}
+hist_compacted() {	# conf
+	[ "$(hist_stat "$1" compactions)" -ge 1 ] 2>/dev/null
 }
 
 history() {
@@ -259,6 +294,11 @@ history() {
 	conf=$d/tern.conf
 	db=$d/tern.db
 	end=$(( $(date +%s%3N) / 60000 * 60000 ))
+	if [ -n "${HIST_FROM:-}" ]; then	# a database HIST_SAVE kept
+		cp "$HIST_FROM" "$db"
+		hist_steady
+		return
+	fi
 	told=$(( end - 90 * 86400000 ))
 	tnew=$(( end - 7200000 ))
 	# 90 d - 2 h at 60 s = 129480 rounds; 2 h at 5 s = 1440.
@@ -304,35 +344,14 @@ history() {
 	echo "# history: retention took $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", b - a }') s"
 	kill -TERM $pid; wait $pid
 	bench history.db_bytes "$(stat -c %s "$db")" bytes
+	[ -n "${HIST_SAVE:-}" ] && cp "$db" "$HIST_SAVE"
 	sqlite3 "$db" "SELECT '# history: tier ' || tier || ': ' || count(*) || ' rows' FROM tier GROUP BY tier;
 	    SELECT '# history: raw: ' || (SELECT count(*) FROM chunk) || ' chunks, ' || (SELECT count(*) FROM head) || ' head rows'"
 
 	"$B/bench/query_p99" "$db" "$end" 2000 500 2>"$d/query.err"
 	sed 's/^/# /' "$d/query.err"
 
-	# Steady state.
-	hist_conf "$d" 1m 1m 10s
-	"$B/tern-writer" -f "$conf" 2>>"$d/writer.log" &
-	pid=$!
-	wait_sock "$conf"
-	io0=$(io_write $pid)
-	tnew=$(( ($(date +%s%3N) / 5000 + 1) * 5000 ))
-	lp=()
-	for i in 1 2 3 4 5; do
-		"$B/ternctl" -f "$conf" load -D "res$i" -N hist.m -s 51 -b 10 -r 10.2 \
-		    -i 5000 -T $tnew -d "$secs" -w 60 >"$d/steady$i.out" 2>&1 &
-		lp+=($!)
-	done
-	for p in "${lp[@]}"; do wait "$p" || echo "bench: history: a producer failed" >&2; done
-	sleep 11
-	io1=$(io_write $pid)
-	sent=0
-	for i in 1 2 3 4 5; do
-		sent=$(( sent + $(tr ' ' '\n' <"$d/steady$i.out" | awk -F= '$1 == "acked" { print $2 }') ))
-	done
-	bench history.write_bytes_per_sample "$(awk -v a="$io0" -v b="$io1" -v n="$sent" 'BEGIN { printf "%.1f", (b - a) / n }')" bytes
-	echo "# history: steady state: $sent samples in $secs s, $((io1 - io0)) bytes written, database $(stat -c %s "$db") bytes"
-	kill -TERM $pid; wait $pid
+	hist_steady
 }
 
 only history && history

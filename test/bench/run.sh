@@ -197,7 +197,8 @@ only sampler_vs_collectd && sampler_vs_collectd
 #   rollup    the writer restarted with rollup_interval 1s and nothing else
 #             to do: its CPU (/proc/PID/task/*/schedstat) until no complete
 #             bucket is dirty, per million samples rolled;
-#   retention restarted with retention_interval 1s until raw past 2 h and
+#   retention restarted with retention_interval 1s (and compact_ms 1s, so
+#             the fill's head is compacted too) until raw past 2 h and
 #             minutes past 24 h are gone and the free list is handed back
 #             (under the 256 pages the writer leaves for reuse);
 #             history.db_bytes is the file after a clean stop (WAL
@@ -207,8 +208,8 @@ only sampler_vs_collectd && sampler_vs_collectd
 #             fill's end;
 #   steady    write_bytes of the writer (/proc/PID/io, so checkpoints are
 #             in it) per sample it stored, over a real-time window of
-#             HIST_STEADY_S seconds (default 600 -- an hour is too long for
-#             `make bench`; 600 s holds two rollup runs, a retention run, a
+#             HIST_STEADY_S seconds (default 660 -- an hour is too long for
+#             `make bench`; 660 s holds two rollup runs, a retention run, a
 #             compaction and twenty checkpoints) of the 255 series at a 5 s
 #             interval (51 samples/s), the writer on its default intervals
 #             (HIST_STEADY_CONF="rollup retention checkpoint" to change
@@ -221,13 +222,13 @@ hist_cpu_ns() {	# pid: ns on a CPU, all threads
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
 	    awk '{ s += $1 } END { printf "%.0f", s }'
 }
-hist_conf() {	# dir, rollup_interval, retention_interval, checkpoint_ms
+hist_conf() {	# dir, rollup_interval, retention_interval, checkpoint_ms [, compact_ms]
 	cat >"$1/tern.conf" <<CONF
 device = { id = "bench"; };
 log_level = "info";
 writer = { socket = "$1/w.sock"; database = "$1/tern.db";
            rollup_interval = "$2"; retention_interval = "$3";
-           checkpoint_ms = "$4"; };
+           checkpoint_ms = "$4"; compact_ms = "${5:-10m}"; };
 CONF
 }
 hist_stat() {	# conf, name
@@ -255,14 +256,14 @@ hist_pruned() {	# db
 	    + (SELECT count(*) FROM head WHERE t1 < $now - 7650000 - 120000)
 	    + (SELECT count(*) FROM tier WHERE tier = 60000 AND bucket < $now - 91800000 - 120000);
 	    " | awk '{ s += $1 } END { print s }')" = 0 ] &&
+	    [ "$(sqlite3 "$1" "SELECT count(*) FROM head")" = 0 ] &&
 	    [ "$(sqlite3 "$1" "PRAGMA freelist_count")" -lt 256 ]
 }
 
-# Steady state, on the database history() left (d, conf, db from there),
-# on the default intervals.  The window opens once the first compaction
-# has taken the fill's head, so it holds the steady state only.
+# Steady state, on the database history() left (d, conf, db from there,
+# its head compacted), on the default intervals.
 hist_steady() {
-	local pid i io0 io1 n0 n1 tnew lp secs=${HIST_STEADY_S:-600}
+	local pid i io0 io1 n0 n1 tnew lp secs=${HIST_STEADY_S:-660}
 	hist_conf "$d" ${HIST_STEADY_CONF:-5m 10m 30s}
 	"$B/tern-writer" -f "$conf" 2>>"$d/writer.log" &
 	pid=$!
@@ -271,10 +272,9 @@ hist_steady() {
 	lp=()
 	for i in 1 2 3 4 5; do
 		"$B/ternctl" -f "$conf" load -D "res$i" -N hist.m -s 51 -b 10 -r 10.2 \
-		    -i 5000 -T $tnew -d $((secs + 300)) -w 60 >"$d/steady$i.out" 2>&1 &
+		    -i 5000 -T $tnew -d $((secs + 60)) -w 60 >"$d/steady$i.out" 2>&1 &
 		lp+=($!)
 	done
-	hist_poll 300 hist_compacted "$conf"
 	io0=$(io_write $pid); n0=$(hist_stat "$conf" samples_new)
 	sleep "$secs"
 	io1=$(io_write $pid); n1=$(hist_stat "$conf" samples_new)
@@ -282,9 +282,6 @@ hist_steady() {
 	bench history.write_bytes_per_sample "$(awk -v a="$io0" -v b="$io1" -v n="$((n1 - n0))" 'BEGIN { printf "%.1f", (b - a) / n }')" bytes
 	echo "# history: steady state: $((n1 - n0)) samples in $secs s, $((io1 - io0)) bytes written, database $(stat -c %s "$db") bytes"
 	kill -TERM $pid; wait $pid
-}
-hist_compacted() {	# conf
-	[ "$(hist_stat "$1" compactions)" -ge 1 ] 2>/dev/null
 }
 
 history() {
@@ -334,7 +331,7 @@ history() {
 	kill -TERM $pid; wait $pid
 
 	# Retention to the end of a pass, the file handed back.
-	hist_conf "$d" 1s 1s 1s
+	hist_conf "$d" 1s 1s 1s 1s
 	"$B/tern-writer" -f "$conf" 2>>"$d/writer.log" &
 	pid=$!
 	wait_sock "$conf"

@@ -370,8 +370,8 @@ only history && history
 # sources (devices) with their own series (wrk_ingest.lua).  Figures
 # are wrk's completed requests x points per request / its duration; a run
 # with a non-2xx answer or a socket error says so.  Peak RSS is VmHWM of
-# tern-receiver and of influxd after their runs (the central writer's is
-# printed beside, as a comment).
+# tern-receiver and of influxd after their runs, the larger of the two (the
+# central writer's is printed beside, as a comment).
 rx_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
@@ -401,56 +401,52 @@ rx_up() {	# url: polls it for up to 10 s
 	return 1
 }
 
-receiver_vs_influxdb() {
-	local d=$W/receiver conf port iport rport wp rp ip token=bench-token
-	local m5000 j100 l5000 l100 rhwm whwm ihwm
-	if ! "$top/test/bench/deps.sh" influxdb wrk; then
-		echo "bench: influxdb or wrk is not installed; no receiver figures" >&2
-		return
-	fi
-	mkdir -p "$d/influxdb"
-
-	# tern: the central host, its writer on the defaults; no rate limit,
-	# since the device here is the benchmark.
+# Each run on a fresh instance (an empty database), for tern and for
+# InfluxDB alike, so that neither pays in one run for the compaction the
+# run before left it.
+rx_tern_start() {	# dir: starts the central writer and receiver
+	local port
 	port=$(rx_port)
-	printf 'bench %s\n' "$(printf %s "$token" | sha256sum | cut -d' ' -f1)" \
-	    >"$d/tokens"
-	conf=$d/tern.conf
-	cat >"$conf" <<CONF
+	mkdir -p "$1"
+	printf 'bench %s\n' "$(printf %s bench-token | sha256sum | cut -d' ' -f1)" \
+	    >"$1/tokens"
+	cat >"$1/tern.conf" <<CONF
 device = { id = "central"; };
 log_level = "info";
-writer = { socket = "$d/w.sock"; database = "$d/tern.db"; };
-receiver = { port = $port; tokens_file = "$d/tokens"; rate_limit = 0; };
+writer = { socket = "$1/w.sock"; database = "$1/tern.db"; };
+receiver = { port = $port; tokens_file = "$1/tokens"; rate_limit = 0; };
 CONF
-	"$B/tern-writer" -f "$conf" 2>"$d/writer.log" &
-	wp=$!
-	wait_sock "$conf"
-	"$B/tern-receiver" -f "$conf" 2>"$d/receiver.log" &
-	rp=$!
-	rx_up "http://127.0.0.1:$port/readyz" || return
-	rx_wrk "$d/msgpack5000.out" "http://127.0.0.1:$port" msgpack 500 10 \
-	    bench.m5000 "$token"
-	rx_wrk "$d/json100.out" "http://127.0.0.1:$port" json 100 1 \
-	    bench.j100 "$token"
-	m5000=$(rx_rate "$d/msgpack5000.out" 5000)
-	j100=$(rx_rate "$d/json100.out" 100)
-	rhwm=$(status_kb $rp VmHWM); whwm=$(status_kb $wp VmHWM)
-	curl -s "http://127.0.0.1:$port/metrics" |
+	"$B/tern-writer" -f "$1/tern.conf" 2>"$1/writer.log" &
+	RX_WP=$!
+	wait_sock "$1/tern.conf"
+	"$B/tern-receiver" -f "$1/tern.conf" 2>"$1/receiver.log" &
+	RX_RP=$!
+	RX_URL=http://127.0.0.1:$port
+	rx_up "$RX_URL/readyz"
+}
+rx_tern_stop() {	# records the peak RSS of both in RX_RHWM, RX_WHWM
+	local r w
+	r=$(status_kb $RX_RP VmHWM); w=$(status_kb $RX_WP VmHWM)
+	[ "${r:-0}" -gt "${RX_RHWM:-0}" ] && RX_RHWM=$r
+	[ "${w:-0}" -gt "${RX_WHWM:-0}" ] && RX_WHWM=$w
+	curl -s "$RX_URL/metrics" |
 	    awk '/^tern_receiver_samples_total/ { printf "# receiver: %s %s\n", $1, $2 }'
-	kill -TERM $rp; wait $rp
-	kill -TERM $wp; wait $wp
-
-	# InfluxDB: a temporary configuration, everything under $d/influxdb,
-	# no reporting, no auth, no self-monitoring store.
+	kill -TERM $RX_RP; wait $RX_RP
+	kill -TERM $RX_WP; wait $RX_WP
+}
+rx_influx_start() {	# dir: a temporary configuration, everything under dir,
+			# no reporting, no auth, no self-monitoring store
+	local iport rport
 	iport=$(rx_port); rport=$(rx_port)
-	cat >"$d/influxdb/influxdb.conf" <<CONF
+	mkdir -p "$1"
+	cat >"$1/influxdb.conf" <<CONF
 reporting-disabled = true
 bind-address = "127.0.0.1:$rport"
 [meta]
-  dir = "$d/influxdb/meta"
+  dir = "$1/meta"
 [data]
-  dir = "$d/influxdb/data"
-  wal-dir = "$d/influxdb/wal"
+  dir = "$1/data"
+  wal-dir = "$1/wal"
   query-log-enabled = false
 [http]
   enabled = true
@@ -464,28 +460,56 @@ bind-address = "127.0.0.1:$rport"
 [logging]
   level = "warn"
 CONF
-	influxd run -config "$d/influxdb/influxdb.conf" >"$d/influxdb/influxd.log" 2>&1 &
-	ip=$!
-	rx_up "http://127.0.0.1:$iport/ping" || return
-	curl -sf -XPOST "http://127.0.0.1:$iport/query" \
+	influxd run -config "$1/influxdb.conf" >"$1/influxd.log" 2>&1 &
+	RX_IP=$!
+	RX_IURL=http://127.0.0.1:$iport
+	rx_up "$RX_IURL/ping" || return
+	curl -sf -XPOST "$RX_IURL/query" \
 	    --data-urlencode "q=CREATE DATABASE bench" >/dev/null
-	rx_wrk "$d/lp5000.out" "http://127.0.0.1:$iport" lp 500 10 lp5000
-	rx_wrk "$d/lp100.out" "http://127.0.0.1:$iport" lp 100 1 lp100
+}
+rx_influx_stop() {	# records its peak RSS in RX_IHWM
+	local h
+	h=$(status_kb $RX_IP VmHWM)
+	[ "${h:-0}" -gt "${RX_IHWM:-0}" ] && RX_IHWM=$h
+	kill -TERM $RX_IP; wait $RX_IP
+}
+
+receiver_vs_influxdb() {
+	local d=$W/receiver m5000 j100 l5000 l100
+	RX_RHWM=0 RX_WHWM=0 RX_IHWM=0
+	if ! "$top/test/bench/deps.sh" influxdb wrk; then
+		echo "bench: influxdb or wrk is not installed; no receiver figures" >&2
+		return
+	fi
+	# tern: the central host, its writer on the defaults; no rate limit,
+	# since the device here is the benchmark.
+	rx_tern_start "$d/m5000" || return
+	rx_wrk "$d/msgpack5000.out" "$RX_URL" msgpack 500 10 bench.m5000 bench-token
+	rx_tern_stop
+	rx_tern_start "$d/j100" || return
+	rx_wrk "$d/json100.out" "$RX_URL" json 100 1 bench.j100 bench-token
+	rx_tern_stop
+	rx_influx_start "$d/lp5000" || return
+	rx_wrk "$d/lp5000.out" "$RX_IURL" lp 500 10 lp5000
+	rx_influx_stop
+	rx_influx_start "$d/lp100" || return
+	rx_wrk "$d/lp100.out" "$RX_IURL" lp 100 1 lp100
+	rx_influx_stop
+	m5000=$(rx_rate "$d/msgpack5000.out" 5000)
+	j100=$(rx_rate "$d/json100.out" 100)
 	l5000=$(rx_rate "$d/lp5000.out" 5000)
 	l100=$(rx_rate "$d/lp100.out" 100)
-	ihwm=$(status_kb $ip VmHWM)
-	kill -TERM $ip; wait $ip
 
 	bench receiver.msgpack5000.samples_per_s "$m5000" samples/s
 	bench receiver.json100.samples_per_s "$j100" samples/s
 	bench influxdb.lp5000.points_per_s "$l5000" points/s
 	bench influxdb.lp100.points_per_s "$l100" points/s
-	bench receiver.peak_rss_kb "$rhwm" kB
-	bench influxdb.peak_rss_kb "$ihwm" kB
+	bench receiver.peak_rss_kb "$RX_RHWM" kB
+	bench influxdb.peak_rss_kb "$RX_IHWM" kB
 	bench receiver.msgpack5000.ratio "$(ratio "$m5000" "$l5000")" x
 	bench receiver.json100.ratio "$(ratio "$j100" "$l100")" x
-	bench receiver.rss.ratio "$(ratio "$rhwm" "$ihwm")" x
-	echo "# receiver: its central writer's VmHWM $whwm kB"
+	bench receiver.rss.ratio "$(ratio "$RX_RHWM" "$RX_IHWM")" x
+	echo "# receiver: its central writer's VmHWM $RX_WHWM kB"
 }
 
 only receiver_vs_influxdb && receiver_vs_influxdb

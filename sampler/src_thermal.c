@@ -208,7 +208,8 @@ thermal_zones(struct source *src, struct thermal_state *st)
 static void
 thermal_hwmon(struct source *src, struct thermal_state *st)
 {
-	char		 dir[CONF_PATH_MAX + 64], path[PROCFS_PATH_MAX], name[64], label[64];
+	char		 dir[CONF_PATH_MAX + 64], path[PROCFS_PATH_MAX];
+	char		 name[64], label[64];
 	int		 ids[THERMAL_MAX_SENSORS], tids[64];
 	size_t		 n, i, nt, j;
 	struct tsensor	*t;

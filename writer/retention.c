@@ -12,10 +12,14 @@
 #define RETENTION_STEP_SERIES	64
 /* Pending head rows dropped per transaction when over the cap. */
 #define RETENTION_CAP_ROWS	1000
-/* Free pages below which (or below a twentieth of the file) nothing is
- * vacuumed: they are reused by the next inserts.  1 MiB at 4 KiB pages,
- * more than a steady-state pass frees. */
+/* Free pages below which (or below 1/RETENTION_VACUUM_SHARE of the
+ * file) nothing is vacuumed: they are reused by the next inserts.  1 MiB
+ * at 4 KiB pages, more than a steady-state pass frees. */
 #define RETENTION_VACUUM_MIN_FREE	256
+#define RETENTION_VACUUM_SHARE		20
+/* Retention cuts at whole 1/RETENTION_GRANULES of a window (see
+ * granule_floor): 16 keeps at most 6% more than asked for. */
+#define RETENTION_GRANULES	16
 /* Pages handed back per incremental vacuum call (4 MiB at 4 KiB). */
 #define RETENTION_VACUUM_PAGES	1024
 
@@ -144,7 +148,7 @@ min64(int64_t a, int64_t b)
 
 /*
  * cutoff rounded down to a multiple of the retention's granule: a
- * sixteenth of the retention, at least one bucket.  Every pass of a
+ * RETENTION_GRANULES-th of the retention, at least one bucket.  Every pass of a
  * granule deletes nothing, so a series' pages are rewritten by the
  * retention once per granule rather than on every pass; the rows kept the
  * longer are at most a sixteenth of the window.
@@ -152,12 +156,10 @@ min64(int64_t a, int64_t b)
 static int64_t
 granule_floor(int64_t cutoff, int64_t retention, int64_t bucket)
 {
-	int64_t	g = retention / 16, r;
+	int64_t	g = retention / RETENTION_GRANULES, r;
 
-	if (g < bucket)
+	if (g < bucket)		/* bucket >= 1: g is never 0 */
 		g = bucket;
-	if (g <= 0)
-		return cutoff;
 	r = cutoff % g;
 	return cutoff - (r < 0 ? r + g : r);
 }
@@ -294,7 +296,7 @@ vacuum_step(struct retention *r)
 	if (sqlite3_step(r->page_count) == SQLITE_ROW)
 		pages = sqlite3_column_int64(r->page_count, 0);
 	sqlite3_reset(r->page_count);
-	if (before < RETENTION_VACUUM_MIN_FREE || before * 20 < pages)
+	if (before < RETENTION_VACUUM_MIN_FREE || before * RETENTION_VACUUM_SHARE < pages)
 		return 0;
 	while (sqlite3_step(r->vacuum) == SQLITE_ROW)
 		;

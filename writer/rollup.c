@@ -17,7 +17,7 @@ struct agg {
 	int64_t	bucket;
 	int64_t	count;
 	double	sum, min, max, last;
-	int64_t	last_ts;
+	int64_t	last_ts;	/* a raw sample's ts, or a child bucket's start */
 };
 
 /* The two passes over a tier: late samples' marks, then new samples. */

@@ -746,15 +746,19 @@ store_put_series(struct store *s, const struct series *se)
 	return step_done(s, st, "insert series");
 }
 
-/* Inserts samples as chunks of at most CHUNK_MAX_SAMPLES into st's table. */
 /*
  * A chunk's encoding is cut at about this many bytes, so that four rows
- * (each some 30 bytes more) share a 4 KiB page.  A chunk of a regular series (1-2 bytes a sample) is far
- * below it; a noisy one (up to 10) would otherwise take a page of its own
- * and leave a third of it empty, or spill into an overflow page.
+ * (each some 30 bytes more) share a 4 KiB page.  A chunk of a regular
+ * series (1-2 bytes a sample) is far below it; a noisy one (up to 10)
+ * would otherwise take a page of its own and leave a third of it empty,
+ * or spill into an overflow page.
  */
 #define STORE_CHUNK_BYTES	980
 
+/*
+ * Inserts samples into st's table as chunks of at most CHUNK_MAX_SAMPLES
+ * samples and about STORE_CHUNK_BYTES bytes.
+ */
 static int
 put_chunks(struct store *s, sqlite3_stmt *st, int64_t series,
     const int64_t *ts, const double *v, size_t n, const char *what)

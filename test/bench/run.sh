@@ -286,7 +286,7 @@ hist_steady() {
 
 history() {
 	local d=$W/history conf db pid end told tnew nold=129480 nnew=1440
-	local i lp c0 c1 t0 t1 total io0 io1 secs=${HIST_STEADY_S:-300} sent
+	local i lp c0 c1 t0 t1 total
 	mkdir -p "$d"
 	conf=$d/tern.conf
 	db=$d/tern.db

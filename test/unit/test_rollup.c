@@ -454,7 +454,8 @@ verify(struct world *w)
 	int		 k;
 
 	if (sqlite3_prepare_v2(w->s.db, "SELECT bucket, count, sum, min, max, "
-	    "last FROM buckets WHERE tier = ? AND series = ? ORDER BY bucket", -1, &st, NULL) != SQLITE_OK) {
+	    "last FROM buckets WHERE tier = ? AND series = ? ORDER BY bucket",
+	    -1, &st, NULL) != SQLITE_OK) {
 		UNIT_FAIL("prepare: %s", sqlite3_errmsg(w->s.db));
 		return 0;
 	}

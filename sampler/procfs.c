@@ -13,20 +13,23 @@
 int
 procfs_path(const char *root, const char *rel, char *out, size_t size)
 {
-	size_t	rn = strlen(root);
-	int	n;
+	size_t	rn = strlen(root), ln;
 
 	/* "/" + "proc/stat" must not become "//proc/stat" (harmless) nor
-	 * "root" + "proc" become "rootproc" (wrong). */
+	 * "root" + "proc" become "rootproc" (wrong).  memcpy, not snprintf:
+	 * this runs for every file of every round. */
 	while (rn > 0 && root[rn - 1] == '/')
 		rn--;
 	while (*rel == '/')
 		rel++;
-	n = snprintf(out, size, "%.*s/%s", (int)rn, root, rel);
-	if (n < 0 || (size_t)n >= size) {
+	ln = strlen(rel);
+	if (rn + 1 + ln >= size) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
+	memcpy(out, root, rn);
+	out[rn] = '/';
+	memcpy(out + rn + 1, rel, ln + 1);
 	return 0;
 }
 
@@ -108,6 +111,41 @@ procfs_load(struct procfs_buf *b, const char *root, const char *rel)
 	if (procfs_path(root, rel, path, sizeof(path)) == -1)
 		return -1;
 	return procfs_load_path(b, path);
+}
+
+/* procfs_load_round's one entry: what it holds and for which round. */
+static struct {
+	struct procfs_buf buf;
+	char		*path;
+	int64_t		 stamp;
+} shared;
+
+const struct procfs_buf *
+procfs_load_round(const char *root, const char *rel, int64_t stamp)
+{
+	char	path[PROCFS_PATH_MAX];
+
+	if (procfs_path(root, rel, path, sizeof(path)) == -1)
+		return NULL;
+	if (stamp != INT64_MIN && shared.path != NULL &&
+	    shared.stamp == stamp && strcmp(shared.path, path) == 0)
+		return &shared.buf;
+	free(shared.path);
+	shared.path = NULL;
+	if (procfs_load_path(&shared.buf, path) == -1)
+		return NULL;
+	if ((shared.path = strdup(path)) == NULL)
+		return NULL;
+	shared.stamp = stamp;
+	return &shared.buf;
+}
+
+void
+procfs_round_free(void)
+{
+	free(shared.path);
+	shared.path = NULL;
+	procfs_buf_free(&shared.buf);
 }
 
 void

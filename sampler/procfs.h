@@ -8,7 +8,9 @@
  * place.  Files are reopened on every read rather than kept open: a kept
  * descriptor saves one open per file and second, but /proc files of
  * devices that come and go (hwmon on USB, network namespaces) would go
- * stale, and a reopen costs microseconds.
+ * stale, and a reopen costs microseconds.  The one descriptor kept is
+ * the disk source's on /proc/self/mounts, which reports changes to poll()
+ * (src_disk.c).
  */
 #ifndef TERN_PROCFS_H
 #define TERN_PROCFS_H
@@ -64,6 +66,18 @@ struct procfs_buf {
 int	procfs_load(struct procfs_buf *b, const char *root, const char *rel);
 int	procfs_load_path(struct procfs_buf *b, const char *path);
 void	procfs_buf_free(struct procfs_buf *b);
+
+/*
+ * The same file read once for every source that reads it at one round's
+ * stamp: /proc/stat feeds both cpu and load, and it is the costliest file
+ * of a round for the kernel to print (it sums every interrupt line).
+ * Returns a buffer shared by all callers, valid until the next call, or
+ * NULL with errno.  A stamp of INT64_MIN always reads.
+ */
+const struct procfs_buf *procfs_load_round(const char *root, const char *rel,
+	    int64_t stamp);
+/* Releases the shared buffer (at exit). */
+void	procfs_round_free(void);
 
 /* 1 when root/rel exists, 0 otherwise. */
 int	procfs_exists(const char *root, const char *rel);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "procfs.h"
 #include "source.h"
 
 /* The system sources a sampler section without a sources list gets.  Read
@@ -84,6 +85,7 @@ sources_free(struct sources *ss)
 		source_fini(&ss->v[i]);
 	free(ss->v);
 	free(ss);
+	procfs_round_free();
 }
 
 int

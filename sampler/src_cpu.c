@@ -37,7 +37,6 @@ struct cpu_prev {
 };
 
 struct cpu_state {
-	struct procfs_buf buf;
 	struct cpu_prev	*prev;		/* [0] total, [n + 1] cpu n */
 	size_t		 nprev;
 };
@@ -45,6 +44,7 @@ struct cpu_state {
 static int
 cpu_init(struct source *src, char *err, size_t errlen)
 {
+	const struct procfs_buf *ps;
 	struct cpu_state *st;
 
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -52,11 +52,10 @@ cpu_init(struct source *src, char *err, size_t errlen)
 		return -1;
 	}
 	errno = 0;
-	if (procfs_load(&st->buf, src->root, "proc/stat") == -1 ||
-	    strncmp(st->buf.p, "cpu ", 4) != 0) {
+	if ((ps = procfs_load_round(src->root, "proc/stat",
+	    INT64_MIN)) == NULL || strncmp(ps->p, "cpu ", 4) != 0) {
 		snprintf(err, errlen, "%s/proc/stat: %s", src->root,
 		    errno ? strerror(errno) : "no cpu line");
-		procfs_buf_free(&st->buf);
 		free(st);
 		return -1;
 	}
@@ -69,7 +68,6 @@ cpu_fini(struct source *src)
 {
 	struct cpu_state *st = src->priv;
 
-	procfs_buf_free(&st->buf);
 	free(st->prev);
 	free(st);
 }
@@ -122,6 +120,7 @@ static int
 cpu_read(struct source *src, struct batch *b, int64_t now, char *err,
     size_t errlen)
 {
+	const struct procfs_buf *ps;
 	struct cpu_state *st = src->priv;
 	struct cpu_prev	*pv;
 	const char	*p, *q;
@@ -130,12 +129,12 @@ cpu_read(struct source *src, struct batch *b, int64_t now, char *err,
 	int		 seen = 0;
 	char		 core[24];
 
-	if (procfs_load(&st->buf, src->root, "proc/stat") == -1) {
+	if ((ps = procfs_load_round(src->root, "proc/stat", now)) == NULL) {
 		snprintf(err, errlen, "%s/proc/stat: %s", src->root,
 		    strerror(errno));
 		return -1;
 	}
-	for (p = st->buf.p; p != NULL; p = procfs_next_line(p)) {
+	for (p = ps->p; p != NULL; p = procfs_next_line(p)) {
 		if (strncmp(p, "cpu", 3) != 0)
 			continue;
 		q = p + 3;

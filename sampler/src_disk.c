@@ -22,6 +22,14 @@
  * the root-reserved blocks count as neither.  inodes_free_pct is left out
  * for filesystems without inode counts (btrfs, vfat report 0).
  *
+ * The mount table is read again only when it changed.  Listing it is most
+ * of what this source costs the kernel (every mount's options are printed
+ * anew), and it changes a few times a day.  An open /proc/self/mounts
+ * reports a change to poll() as POLLPRI, which is what findmnt --poll and
+ * systemd watch; the descriptor stays open for that, and a zero-timeout
+ * poll each round replaces the open, the reads and the close.  A mounts
+ * file that is not procfs (a fixture tree) is read every round.
+ *
  * Fixture trees: statvfs cannot be faked by files, so when the file
  * <root>/statvfs.txt exists it is used instead of the system call, one
  * line per mount point: "mount frsize blocks bfree bavail files ffree"
@@ -29,10 +37,14 @@
  * fails like a statvfs error.  Real roots never have that file.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "procfs.h"
 #include "source.h"
@@ -68,6 +80,8 @@ struct disk_state {
 	struct procfs_buf buf;
 	struct procfs_buf fix;		/* statvfs.txt in a fixture tree */
 	int		 fixture;
+	int		 watch;		/* procfs mounts, polled; or -1 */
+	int		 stale;		/* buf failed to load last round */
 	disk_dev	*seen;		/* devices this round */
 	size_t		 seencap;
 };
@@ -105,6 +119,43 @@ disk_unescape(char *s)
 	*o = '\0';
 }
 
+/* PROC_SUPER_MAGIC, from <linux/magic.h>. */
+#define DISK_PROCFS_MAGIC	0x9fa0
+
+/*
+ * A descriptor that reports changes of the mount table, or -1 when the
+ * table must be read every round (not procfs, or no descriptor to spare).
+ */
+static int
+disk_watch_open(const char *root)
+{
+	struct statfs	 sf;
+	char		 path[PROCFS_PATH_MAX];
+	int		 fd;
+
+	if (procfs_path(root, "proc/self/mounts", path, sizeof(path)) == -1 ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstatfs(fd, &sf) == -1 || sf.f_type != DISK_PROCFS_MAGIC) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* 1 when the mount table may have changed since it was last read. */
+static int
+disk_mounts_changed(const struct disk_state *st)
+{
+	struct pollfd	pfd = { .fd = st->watch, .events = POLLPRI };
+
+	if (st->watch == -1)
+		return 1;
+	if (poll(&pfd, 1, 0) == -1)
+		return 1;
+	return (pfd.revents & (POLLPRI | POLLERR | POLLNVAL)) != 0;
+}
+
 static int
 disk_init(struct source *src, char *err, size_t errlen)
 {
@@ -114,9 +165,14 @@ disk_init(struct source *src, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	/* The watch first: a change after it and before the read below is
+	 * then reported at the first round, not lost. */
+	st->watch = disk_watch_open(src->root);
 	if (procfs_load(&st->buf, src->root, "proc/self/mounts") == -1) {
 		snprintf(err, errlen, "%s/proc/self/mounts: %s", src->root,
 		    strerror(errno));
+		if (st->watch != -1)
+			close(st->watch);
 		procfs_buf_free(&st->buf);
 		free(st);
 		return -1;
@@ -131,6 +187,8 @@ disk_fini(struct source *src)
 {
 	struct disk_state *st = src->priv;
 
+	if (st->watch != -1)
+		close(st->watch);
 	procfs_buf_free(&st->buf);
 	procfs_buf_free(&st->fix);
 	free(st->seen);
@@ -221,11 +279,16 @@ disk_read(struct source *src, struct batch *b, int64_t now, char *err,
 	size_t		 nseen = 0, nmounts = 0, nok = 0;
 	uint64_t	 used;
 
-	if (procfs_load(&st->buf, src->root, "proc/self/mounts") == -1) {
+	/* After a failed read the table is read again whatever poll says:
+	 * the change it reported has been consumed. */
+	if ((st->stale || disk_mounts_changed(st)) &&
+	    procfs_load(&st->buf, src->root, "proc/self/mounts") == -1) {
+		st->stale = 1;
 		snprintf(err, errlen, "%s/proc/self/mounts: %s", src->root,
 		    strerror(errno));
 		return -1;
 	}
+	st->stale = 0;
 	if (st->fixture && procfs_load(&st->fix, src->root,
 	    "statvfs.txt") == -1) {
 		snprintf(err, errlen, "%s/statvfs.txt: %s", src->root,

@@ -59,6 +59,7 @@ load_read(struct source *src, struct batch *b, int64_t now, char *err,
     size_t errlen)
 {
 	struct load_state *st = src->priv;
+	const struct procfs_buf *ps;
 	const char	*p, *file;
 	double		 l1, l5, l15, up, r;
 	uint64_t	 v;
@@ -76,9 +77,9 @@ load_read(struct source *src, struct batch *b, int64_t now, char *err,
 	batch_add(b, "load.15m", NULL, 0, now, l15);
 
 	file = "proc/stat";
-	if (procfs_load(&st->buf, src->root, file) == -1)
+	if ((ps = procfs_load_round(src->root, file, now)) == NULL)
 		goto fail;
-	for (p = st->buf.p; p != NULL; p = procfs_next_line(p)) {
+	for (p = ps->p; p != NULL; p = procfs_next_line(p)) {
 		if (strncmp(p, "ctxt ", 5) == 0 &&
 		    procfs_u64(p + 5, &v) != NULL &&
 		    rate_update(st->rates, "ctxt", v, now, RATE_W64, 0, &r,

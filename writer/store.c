@@ -552,9 +552,15 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "head_time") == -1 ||
 	    prepare(s, &s->head_plan_up, "SELECT id, series FROM head WHERE "
 	    "up != 0") == -1 ||
-	    prepare(s, &s->head_row, "SELECT data, up FROM head WHERE id = ?")
+	    /* A compaction step's rows, in the plan's order (the array's:
+	     * CROSS JOIN keeps it the outer loop), and their removal: one
+	     * statement each per step, not per row, since a statement's
+	     * set-up and halt cost more than the lookup of one row. */
+	    prepare(s, &s->head_rows, "SELECT h.id, h.series, h.data, h.up "
+	    "FROM json_each(?1) AS j CROSS JOIN head AS h ON h.id = j.value")
 	    == -1 ||
-	    prepare(s, &s->head_del, "DELETE FROM head WHERE id = ?") == -1 ||
+	    prepare(s, &s->head_del, "DELETE FROM head WHERE id IN "
+	    "(SELECT value FROM json_each(?1))") == -1 ||
 	    prepare(s, &s->has_bucket, "SELECT 1 FROM tier WHERE tier = ? AND "
 	    "series = ? AND bucket = ?") == -1 ||
 	    prepare(s, &s->head_count, "SELECT coalesce(sum(n), 0) FROM head "
@@ -601,7 +607,7 @@ store_close(struct store *s)
 	sqlite3_stmt	**sts[] = {
 		&s->begin, &s->commit, &s->rollback, &s->ins_series,
 		&s->ins_head, &s->ins_chunk, &s->ins_gap, &s->find_head,
-		&s->find_chunk, &s->head_plan, &s->head_plan_up, &s->head_row,
+		&s->find_chunk, &s->head_plan, &s->head_plan_up, &s->head_rows,
 		&s->head_del, &s->head_count, &s->has_bucket, &s->pending_new, &s->pending_old,
 		&s->pending_count, &s->mark_up, &s->ins_setaside,
 		&s->upsert_device,
@@ -619,6 +625,8 @@ store_close(struct store *s)
 	free(s->v);
 	free(s->enc);
 	free(s->plan);
+	free(s->rows.p);
+	free(s->dels.p);
 	s->plan = NULL;
 	s->nplan = s->plancap = s->planpos = 0;
 	s->ts = NULL;
@@ -997,39 +1005,48 @@ compact_plan(struct store *s)
 	return 0;
 }
 
-/*
- * Appends the samples of head row id to the scratch buffers at *n and
- * deletes the row (inside a transaction).  A row gone since the plan was
- * made (retention took it) or not yet uploaded while the gate is up is
- * skipped; an unreadable one is logged and dropped.
- */
+/* Appends id to a JSON array of row ids being built ("[1,2", closed by
+ * ids_close). */
 static int
-compact_row(struct store *s, int64_t series, int64_t id, size_t *n,
-    int *sorted)
+ids_add(struct idlist *l, int64_t id)
 {
-	sqlite3_stmt	*st = s->head_row;
-	const uint8_t	*p;
-	size_t		 len;
-	long		 cnt, k;
-	int		 rc;
-	char		 why[128];
+	char	*np;
+	size_t	 nc;
+	int	 n;
 
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return 0;
+	if (l->cap - l->len < 24) {
+		nc = l->cap ? l->cap * 2 : 4096;
+		if ((np = realloc(l->p, nc)) == NULL)
+			return -1;
+		l->p = np;
+		l->cap = nc;
 	}
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(st);
-		return fail(s, "compaction read");
-	}
-	if (s->upload_gate && sqlite3_column_int(st, 1) == 0) {
-		sqlite3_reset(st);
-		return 0;
-	}
-	p = sqlite3_column_blob(st, 0);
-	len = (size_t)sqlite3_column_bytes(st, 0);
+	n = snprintf(l->p + l->len, l->cap - l->len, "%c%lld",
+	    l->len == 0 ? '[' : ',', (long long)id);
+	l->len += (size_t)n;
+	return 0;
+}
+
+static int
+ids_close(struct idlist *l)
+{
+	if (l->len == 0 && ids_add(l, 0) == -1)	/* "[0": there is no row 0 */
+		return -1;
+	l->p[l->len++] = ']';
+	return 0;
+}
+
+/*
+ * Decodes one head row of series onto the scratch buffers at *n.  An
+ * unreadable row is logged and dropped (it is still deleted).
+ */
+static void
+compact_decode(struct store *s, int64_t series, int64_t id,
+    const uint8_t *p, size_t len, size_t *n, int *sorted)
+{
+	long	cnt, k;
+	char	why[128];
+
 	cnt = chunk_count(p, len);
 	if (cnt < 0 || reserve(s, *n + (size_t)cnt) == -1) {
 		log_warnx("%s: series %lld: head row %lld unreadable, dropped "
@@ -1044,42 +1061,85 @@ compact_row(struct store *s, int64_t series, int64_t id, size_t *n,
 			*sorted = 0;
 		*n += (size_t)k;
 	}
-	sqlite3_reset(st);
-	sqlite3_bind_int64(s->head_del, 1, id);
-	return step_done(s, s->head_del, "compaction delete");
 }
 
 /*
  * Moves the head rows of the plan's next max_series series into chunks,
- * in one transaction.  Returns the number of series moved.
+ * in one transaction, and deletes them.  A row gone since the plan was
+ * made (retention took it) does not come back from the read; one not yet
+ * uploaded while the gate is up is left where it is.  Returns the number
+ * of series moved.
  */
 static int
 compact_next(struct store *s, int max_series)
 {
-	size_t	i = s->planpos, n;
-	int64_t	series;
-	int	done = 0, sorted;
+	sqlite3_stmt	*st = s->head_rows;
+	size_t		 i = s->planpos, n = 0;
+	int64_t		 series = -1, cur, id;
+	int		 done = 0, sorted = 1, rc;
 
-	if (store_begin(s) == -1)
-		return -1;
 	while (i < s->nplan && done < max_series) {
-		series = s->plan[i].series;
-		n = 0;
-		sorted = 1;
-		for (; i < s->nplan && s->plan[i].series == series; i++)
-			if (compact_row(s, series, s->plan[i].id, &n,
-			    &sorted) == -1)
-				goto fail;
-		if (compact_flush(s, series, n, sorted) == -1)
-			goto fail;
+		cur = s->plan[i].series;
+		for (; i < s->nplan && s->plan[i].series == cur; i++)
+			if (ids_add(&s->rows, s->plan[i].id) == -1)
+				goto nomem;
 		done++;
 	}
-	if (store_commit(s) == -1)
+	if (ids_close(&s->rows) == -1)
+		goto nomem;
+	if (store_begin(s) == -1)
+		return -1;
+	sqlite3_bind_text(st, 1, s->rows.p, (int)s->rows.len, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		id = sqlite3_column_int64(st, 0);
+		cur = sqlite3_column_int64(st, 1);
+		if (s->upload_gate && sqlite3_column_int(st, 3) == 0)
+			continue;
+		if (cur != series) {
+			if (series != -1 &&
+			    compact_flush(s, series, n, sorted) == -1)
+				goto fail;
+			series = cur;
+			n = 0;
+			sorted = 1;
+		}
+		compact_decode(s, series, id, sqlite3_column_blob(st, 2),
+		    (size_t)sqlite3_column_bytes(st, 2), &n, &sorted);
+		if (ids_add(&s->dels, id) == -1)
+			goto nomem_tx;
+	}
+	if (rc != SQLITE_DONE) {
+		fail(s, "compaction read");
+		goto fail;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (series != -1 && compact_flush(s, series, n, sorted) == -1)
+		goto fail;
+	if (ids_close(&s->dels) == -1)
+		goto nomem_tx;
+	sqlite3_bind_text(s->head_del, 1, s->dels.p, (int)s->dels.len,
+	    SQLITE_STATIC);
+	rc = step_done(s, s->head_del, "compaction delete");
+	sqlite3_clear_bindings(s->head_del);
+	if (rc == -1 || store_commit(s) == -1)
 		goto fail;
 	s->planpos = i;
+	s->rows.len = s->dels.len = 0;
 	return done;
+nomem_tx:
+	s->rc = SQLITE_NOMEM;
+	snprintf(s->err, sizeof(s->err), "compaction: out of memory");
 fail:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	store_rollback(s);
+	s->rows.len = s->dels.len = 0;
+	return -1;
+nomem:
+	s->rc = SQLITE_NOMEM;
+	snprintf(s->err, sizeof(s->err), "compaction: out of memory");
+	s->rows.len = 0;
 	return -1;
 }
 

@@ -23,6 +23,12 @@
 /* The schema version this binary migrates to (PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION	7
 
+/* Row ids as a JSON array, for json_each(): one statement per set. */
+struct idlist {
+	char		*p;
+	size_t		 len, cap;
+};
+
 /* A head row in a compaction pass's plan. */
 struct head_ref {
 	int64_t		 series, id;
@@ -39,7 +45,7 @@ struct store {
 	sqlite3_stmt	*begin, *commit, *rollback;
 	sqlite3_stmt	*ins_series, *ins_head, *ins_chunk, *ins_gap;
 	sqlite3_stmt	*find_head, *find_chunk;
-	sqlite3_stmt	*head_plan, *head_plan_up, *head_row, *head_del;
+	sqlite3_stmt	*head_plan, *head_plan_up, *head_rows, *head_del;
 	sqlite3_stmt	*head_count, *has_bucket;
 	sqlite3_stmt	*pending_new, *pending_old, *pending_count, *mark_up;
 	sqlite3_stmt	*ins_setaside, *upsert_device;
@@ -55,6 +61,8 @@ struct store {
 	uint8_t		*enc;
 	size_t		 enccap;
 	struct head_ref	*plan;		/* a compaction pass's head rows */
+	struct idlist	 rows, dels;	/* a step's head rows, and those it
+					 * moved */
 	size_t		 nplan, plancap, planpos;
 };
 

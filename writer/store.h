@@ -29,6 +29,15 @@ struct idlist {
 	size_t		 len, cap;
 };
 
+/* Head rows one INSERT statement takes (store.c says why). */
+#define STORE_HEAD_BATCH	32
+
+/* A head row queued for that statement; its data is in store->hqbuf. */
+struct head_q {
+	int64_t		 series, t0, t1, n;
+	size_t		 off, len;
+};
+
 /* A head row in a compaction pass's plan. */
 struct head_ref {
 	int64_t		 series, id;
@@ -43,7 +52,8 @@ struct store {
 	int		 wal_pages;	/* pages in the WAL, from the WAL hook */
 
 	sqlite3_stmt	*begin, *commit, *rollback;
-	sqlite3_stmt	*ins_series, *ins_head, *ins_chunk, *ins_gap;
+	sqlite3_stmt	*ins_series, *ins_head, *ins_head_many, *ins_chunk;
+	sqlite3_stmt	*ins_gap;
 	sqlite3_stmt	*find_head, *find_chunk;
 	sqlite3_stmt	*head_plan, *head_plan_up, *head_rows, *head_del;
 	sqlite3_stmt	*head_count, *has_bucket;
@@ -61,6 +71,10 @@ struct store {
 	uint8_t		*enc;
 	size_t		 enccap;
 	struct head_ref	*plan;		/* a compaction pass's head rows */
+	struct head_q	*hq;		/* head rows queued in the transaction */
+	size_t		 nhq, hqcap;
+	uint8_t		*hqbuf;		/* their data */
+	size_t		 hqlen, hqcap_bytes;
 	struct idlist	 rows, dels;	/* a step's head rows, and those it
 					 * moved */
 	size_t		 nplan, plancap, planpos;

@@ -15,6 +15,7 @@
 
 #include "chunk.h"
 #include "read.h"
+#include "store.h"
 
 struct raw_reader {
 	sqlite3		*db;
@@ -25,7 +26,8 @@ struct raw_reader {
 };
 
 static const char RUNS_SQL[] =
-	"SELECT t0, t1, data FROM head WHERE series = ?1 AND t1 >= ?2 "
+	"SELECT t0, t1, data FROM head WHERE id >= " STORE_HEAD_KEY_SQL("?2")
+	" AND series = ?1 AND t1 >= ?2 "
 	"UNION ALL "
 	"SELECT t0, t1, data FROM chunk WHERE series = ?1 AND t1 >= ?2 "
 	"ORDER BY 2 DESC";

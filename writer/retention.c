@@ -63,8 +63,12 @@ retention_new(struct store *store, struct series_table *series,
 	    "= ? AND series = ?", err, errlen) == -1 ||
 	    prep(r, &r->del_chunk, "DELETE FROM chunk WHERE series = ? AND "
 	    "t1 < ?", err, errlen) == -1 ||
-	    prep(r, &r->del_head, "DELETE FROM head WHERE series = ?1 AND "
-	    "t1 < ?2 AND (?3 = 0 OR up != 0)", err, errlen) == -1 ||
+	    /* Rows below key(cut) in the rowid order hold only samples
+	     * before the cut (store.h); rows of a late producer, numbered
+	     * above their time, go in a later pass. */
+	    prep(r, &r->del_head, "DELETE FROM head WHERE id < "
+	    STORE_HEAD_KEY_SQL("?2") " AND series = ?1 AND t1 < ?2 AND "
+	    "(?3 = 0 OR up != 0)", err, errlen) == -1 ||
 	    prep(r, &r->del_tier, "DELETE FROM tier WHERE tier = ? AND series "
 	    "= ? AND bucket < ?", err, errlen) == -1 ||
 	    prep(r, &r->pending_bytes, "SELECT coalesce(sum(length(data)), 0) "

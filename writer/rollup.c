@@ -190,7 +190,8 @@ rollup_new(struct store *store, struct series_table *series,
 	     * or after from, or starts after it. */
 	    prep(r, &r->first_raw, "SELECT min(m) FROM (SELECT max(min(t0), "
 	    "?2) AS m FROM chunk WHERE series = ?1 AND t1 >= ?2 UNION ALL "
-	    "SELECT max(min(t0), ?2) FROM head WHERE t1 >= ?2 AND series = ?1)",
+	    "SELECT max(min(t0), ?2) FROM head WHERE id >= "
+	    STORE_HEAD_KEY_SQL("?2") " AND t1 >= ?2 AND series = ?1)",
 	    err, errlen) == -1 ||
 	    prep(r, &r->first_child, "SELECT min(bucket) FROM tier WHERE tier "
 	    "= ?1 AND series = ?2 AND bucket >= ?3", err, errlen) == -1) {

@@ -264,6 +264,31 @@ static const char *const migrations[] = {
 	"  FROM tier;"
 	VIEW_METRICS
 	VIEW_SYSTEM_METRICS,
+
+	/*
+	 * 7 -> 8: head rows numbered by time (store.h: store_head_key), and
+	 * no time index.  Appending to an index B-tree splits its last page
+	 * over three siblings where a rowid append fills a fresh page, so
+	 * the (t1, series) index took 4-5 of a commit's 9-10 page writes,
+	 * and an index entry to insert and one to delete for every head row.
+	 * Readers scan the rowid range from key(from) instead.  Rows are
+	 * renumbered in time order: id = key(t1) + rank, unique and never
+	 * below key(t1).
+	 */
+	"CREATE TABLE head_new ("
+	"  id INTEGER PRIMARY KEY,"		/* >= key(t1), store.h */
+	"  series INTEGER NOT NULL,"
+	"  t0 INTEGER NOT NULL,"
+	"  t1 INTEGER NOT NULL,"
+	"  n INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  up INTEGER NOT NULL DEFAULT 0);"
+	"INSERT INTO head_new (id, series, t0, t1, n, data, up)"
+	"  SELECT " STORE_HEAD_KEY_SQL("t1") " + row_number() OVER"
+	"    (ORDER BY t1, id) - 1, series, t0, t1, n, data, up FROM head;"
+	"DROP TABLE head;"
+	"ALTER TABLE head_new RENAME TO head;"
+	"CREATE INDEX head_pending ON head (id) WHERE up = 0;",
 };
 
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -287,6 +312,8 @@ fail(struct store *s, const char *what)
 	    s->db ? sqlite3_errmsg(s->db) : "no database");
 	return -1;
 }
+
+static int	head_next_load(struct store *);
 
 static int
 exec(struct store *s, const char *sql)
@@ -338,10 +365,10 @@ prepare_head_many(struct store *s)
 	size_t	off;
 	int	i, n;
 
-	off = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO head (series, "
-	    "t0, t1, n, data, up) VALUES ");
+	off = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO head (id, "
+	    "series, t0, t1, n, data, up) VALUES ");
 	for (i = 0; i < STORE_HEAD_BATCH; i++) {
-		n = snprintf(sql + off, sizeof(sql) - off, "%s(?,?,?,?,?,?)",
+		n = snprintf(sql + off, sizeof(sql) - off, "%s(?,?,?,?,?,?,?)",
 		    i > 0 ? "," : "");
 		if (n < 0 || (size_t)n >= sizeof(sql) - off)
 			return -1;
@@ -375,6 +402,10 @@ head_queue(struct store *s, int64_t series, int64_t t0, int64_t t1,
 		s->hqcap_bytes = nc;
 	}
 	memcpy(s->hqbuf + s->hqlen, data, len);
+	s->hq[s->nhq].id = store_head_key(t1);
+	if (s->hq[s->nhq].id < s->head_next)
+		s->hq[s->nhq].id = s->head_next;
+	s->head_next = s->hq[s->nhq].id + 1;
 	s->hq[s->nhq].series = series;
 	s->hq[s->nhq].t0 = t0;
 	s->hq[s->nhq].t1 = t1;
@@ -388,13 +419,14 @@ head_queue(struct store *s, int64_t series, int64_t t0, int64_t t1,
 static void
 head_bind(struct store *s, sqlite3_stmt *st, int base, const struct head_q *q)
 {
-	sqlite3_bind_int64(st, base + 1, q->series);
-	sqlite3_bind_int64(st, base + 2, q->t0);
-	sqlite3_bind_int64(st, base + 3, q->t1);
-	sqlite3_bind_int64(st, base + 4, q->n);
-	sqlite3_bind_blob(st, base + 5, s->hqbuf + q->off, (int)q->len,
+	sqlite3_bind_int64(st, base + 1, q->id);
+	sqlite3_bind_int64(st, base + 2, q->series);
+	sqlite3_bind_int64(st, base + 3, q->t0);
+	sqlite3_bind_int64(st, base + 4, q->t1);
+	sqlite3_bind_int64(st, base + 5, q->n);
+	sqlite3_bind_blob(st, base + 6, s->hqbuf + q->off, (int)q->len,
 	    SQLITE_STATIC);
-	sqlite3_bind_int(st, base + 6, s->upload_gate ? 0 : 1);
+	sqlite3_bind_int(st, base + 7, s->upload_gate ? 0 : 1);
 }
 
 /* Inserts the queued head rows (inside the transaction). */
@@ -407,7 +439,7 @@ head_flush(struct store *s)
 	for (; rc == 0 && s->nhq - i >= STORE_HEAD_BATCH;
 	    i += STORE_HEAD_BATCH) {
 		for (r = 0; r < STORE_HEAD_BATCH; r++)
-			head_bind(s, s->ins_head_many, r * 6, &s->hq[i + r]);
+			head_bind(s, s->ins_head_many, r * 7, &s->hq[i + r]);
 		rc = step_done(s, s->ins_head_many, "insert head");
 	}
 	for (; rc == 0 && i < s->nhq; i++) {
@@ -632,22 +664,21 @@ store_open(struct store *s, const struct conf_writer *c)
 	    prepare(s, &s->ins_series, "INSERT INTO series (id, device, name, "
 	    "labels, created_ms) VALUES (?, ?, ?, ?, "
 	    "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER))") == -1 ||
-	    prepare(s, &s->ins_head, "INSERT INTO head (series, t0, t1, n, "
-	    "data, up) VALUES (?1, ?2, ?3, ?4, ?5, ?6)") == -1 ||
+	    prepare(s, &s->ins_head, "INSERT INTO head (id, series, t0, t1, "
+	    "n, data, up) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)") == -1 ||
 	    prepare_head_many(s) == -1 ||
 	    prepare(s, &s->ins_chunk, "INSERT INTO chunk (series, t0, t1, n, "
 	    "data) VALUES (?, ?, ?, ?, ?)") == -1 ||
 	    prepare(s, &s->ins_gap, "INSERT OR IGNORE INTO gap (device, from_ts, to_ts, "
 	    "count, reason, recorded_ms) VALUES (?, ?, ?, ?, ?, ?)") == -1 ||
-	    prepare(s, &s->find_head, "SELECT data FROM head WHERE series = ?1 "
-	    "AND t1 >= ?2 AND t0 <= ?2") == -1 ||
+	    prepare(s, &s->find_head, "SELECT data FROM head WHERE id >= "
+	    STORE_HEAD_KEY_SQL("?2") " AND series = ?1 AND t1 >= ?2 AND "
+	    "t0 <= ?2") == -1 ||
 	    prepare(s, &s->find_chunk, "SELECT data FROM chunk WHERE series = "
 	    "?1 AND t1 >= ?2 AND t0 <= ?2") == -1 ||
-	    /* The compaction plan: every head row's series, from the time
-	     * index alone (it covers series and rowid), or from the table
-	     * where only uploaded rows may go. */
-	    prepare(s, &s->head_plan, "SELECT id, series FROM head INDEXED BY "
-	    "head_time") == -1 ||
+	    /* The compaction plan: every head row's series, or only the
+	     * uploaded ones' while an uploader is configured. */
+	    prepare(s, &s->head_plan, "SELECT id, series FROM head") == -1 ||
 	    prepare(s, &s->head_plan_up, "SELECT id, series FROM head WHERE "
 	    "up != 0") == -1 ||
 	    /* A compaction step's rows, in the plan's order (the array's:
@@ -682,7 +713,7 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "last_seen_ms = excluded.last_seen_ms, "
 	    "last_batch_ms = excluded.last_batch_ms") == -1)
 		return -1;
-	return 0;
+	return head_next_load(s);
 }
 
 int
@@ -1082,11 +1113,11 @@ plan_cmp(const void *a, const void *b)
 }
 
 /*
- * Lists the head rows a compaction pass takes, grouped by series in
- * append order.  Rows committed after this are left to the next pass.
- * One index scan per pass: the head has no series index (migration 3 -> 4
- * says why), so finding each step's series by query would scan and sort
- * the whole head once per step.
+ * Lists the head rows a compaction pass takes, grouped by series in id
+ * (time) order.  Rows committed after this are left to the next pass.
+ * One scan of the head per pass: it has no series index (migrations
+ * 3 -> 4 and 7 -> 8 say why), so finding each step's series by query
+ * would scan and sort the whole head once per step.
  */
 static int
 compact_plan(struct store *s)
@@ -1119,6 +1150,23 @@ compact_plan(struct store *s)
 	if (s->nplan > 1)
 		qsort(s->plan, s->nplan, sizeof(*s->plan), plan_cmp);
 	return 0;
+}
+
+/* head_next after the newest head row (store.h: store_head_key). */
+static int
+head_next_load(struct store *s)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT max(id) FROM head", -1, &st,
+	    NULL) != SQLITE_OK)
+		return fail(s, "head ids");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		s->head_next = sqlite3_column_int64(st, 0) + 1;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : fail(s, "head ids");
 }
 
 /* Appends id (a rowid, so positive) to a JSON array of row ids being

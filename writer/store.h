@@ -21,7 +21,7 @@
 #include "series.h"
 
 /* The schema version this binary migrates to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	7
+#define STORE_SCHEMA_VERSION	8
 
 /* Row ids as a JSON array, for json_each(): one statement per set. */
 struct idlist {
@@ -29,12 +29,36 @@ struct idlist {
 	size_t		 len, cap;
 };
 
+/*
+ * A head row's id is never below its newest timestamp (t1, ms) times
+ * 65536, the timestamp clamped to +-2^46 ms (some 2,200 years) so that the
+ * product fits: id = max(key(t1), previous id + 1).  A reader that wants
+ * rows with t1 >= from scans the rowid range from key(from) on, which is
+ * what an index on t1 did, without the index (schema 8 says why).  The
+ * bound is only a lower one: rows of a late or backfilling producer come
+ * with ids above their time.  STORE_HEAD_KEY_SQL is the same key in SQL,
+ * for a bound parameter or column.
+ */
+#define STORE_HEAD_KEY_LIMIT	70368744177664LL	/* 2^46 */
+#define STORE_HEAD_KEY_SQL(x)	"(max(min(" x ", 70368744177663), " \
+				"-70368744177664) * 65536)"
+
+static inline int64_t
+store_head_key(int64_t t)
+{
+	if (t >= STORE_HEAD_KEY_LIMIT)
+		t = STORE_HEAD_KEY_LIMIT - 1;
+	if (t < -STORE_HEAD_KEY_LIMIT)
+		t = -STORE_HEAD_KEY_LIMIT;
+	return t * 65536;
+}
+
 /* Head rows one INSERT statement takes (store.c says why). */
 #define STORE_HEAD_BATCH	32
 
 /* A head row queued for that statement; its data is in store->hqbuf. */
 struct head_q {
-	int64_t		 series, t0, t1, n;
+	int64_t		 id, series, t0, t1, n;
 	size_t		 off, len;
 };
 
@@ -71,6 +95,8 @@ struct store {
 	uint8_t		*enc;
 	size_t		 enccap;
 	struct head_ref	*plan;		/* a compaction pass's head rows */
+	int64_t		 head_next;	/* the next head row's id, at least;
+					 * only grows (a rollback skips ids) */
 	struct head_q	*hq;		/* head rows queued in the transaction */
 	size_t		 nhq, hqcap;
 	uint8_t		*hqbuf;		/* their data */

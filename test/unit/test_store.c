@@ -152,6 +152,65 @@ TEST(has_sample_head_and_chunk)
 	store_close(&s);
 }
 
+/*
+ * Head row ids (schema 8): never below key(t1), increasing in insertion
+ * order, also for a backfill older than what is there and after a
+ * reopen; the time-bounded lookups find rows numbered above their time.
+ */
+TEST(head_ids_bound_backfill)
+{
+	struct store		s;
+	struct series_table	t;
+	struct series		*a, *b;
+	struct raw_result	 out = { 0 };
+	sqlite3_stmt		*st;
+	char			 err[256];
+	int64_t			 prev = INT64_MIN, n = 0;
+
+	fresh();
+	open_store(&s);
+	series_table_init(&t);
+	a = mkseries(&t, &s, "d", "a");
+	b = mkseries(&t, &s, "d", "b");
+	put_run(&s, a->id, 5000000, 1000, 10);		/* 5000 .. 5009 s */
+	put_run(&s, b->id, 1000000, 1000, 10);		/* backfill: 1000 s */
+	store_close(&s);
+	open_store(&s);
+	put_run(&s, a->id, 2000000, 1000, 5);		/* older again */
+	CHECK(sqlite3_prepare_v2(s.db, "SELECT id, t1 FROM head ORDER BY id",
+	    -1, &st, NULL) == SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t	id = sqlite3_column_int64(st, 0);
+
+		CHECK(id >= store_head_key(sqlite3_column_int64(st, 1)));
+		CHECK(id > prev);
+		prev = id;
+		n++;
+	}
+	sqlite3_finalize(st);
+	CHECK_INT(n, 3);
+	CHECK_INT(store_has_sample(&s, b->id, 1005000), 1);
+	CHECK_INT(store_has_sample(&s, a->id, 2004000), 1);
+	CHECK_INT(store_has_sample(&s, a->id, 2005000), 0);
+	/* A reader asked for 1500 s on finds a's old row (numbered after
+	 * the 5000 s one) and its new one. */
+	{
+		struct raw_reader *r = raw_wrap(s.db, err, sizeof(err));
+
+		CHECK(r != NULL);
+		if (r != NULL) {
+			CHECK_INT(raw_read(r, a->id, 1500000, 6000000, 100,
+			    &out, err, sizeof(err)), 15);
+			raw_result_free(&out);
+			raw_close(r);
+		}
+	}
+	CHECK_INT(store_head_key(INT64_MAX), (STORE_HEAD_KEY_LIMIT - 1) * 65536);
+	CHECK_INT(store_head_key(INT64_MIN), -STORE_HEAD_KEY_LIMIT * 65536);
+	series_table_free(&t);
+	store_close(&s);
+}
+
 /* Head rows that overlap in time (a late backfill) compact into order. */
 TEST(compaction_merges_overlapping_rows)
 {
@@ -321,6 +380,7 @@ main(void)
 	RUN(migrations_and_pragmas);
 	RUN(newer_schema_is_refused);
 	RUN(has_sample_head_and_chunk);
+	RUN(head_ids_bound_backfill);
 	RUN(compaction_merges_overlapping_rows);
 	RUN(read_newest_n_with_late_chunk);
 	RUN(series_reload_and_last_ts);

@@ -65,6 +65,12 @@ PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # --gc-sections drops the functions of those (and of libproto) that it
 # never calls.  libcurl stays out of the link; sampler/fetch.c dlopens it
 # when a URL is fetched.
+#   Linking glibc statically too (-static-pie; dlopen of libcurl still
+# works) was measured and left out: VmRSS falls from 2.15 MB to 1.32 MB,
+# but the 1.4 MB of libc.so that VmRSS counts are pages every process on
+# the machine shares, while a static sampler's 1 MB of text is its own --
+# its Pss rose from 0.69 MB to 1.32 MB.  The smaller figure would cost the
+# device more memory.
 SAMPLER_PKGS   = libevent_core libconfig $(MSGPACK_PC)
 SAMPLER_LDLIBS = -Wl,--gc-sections -Wl,-Bstatic \
 		 $(shell pkg-config --libs $(SAMPLER_PKGS) 2>/dev/null) \

@@ -113,7 +113,8 @@ procfs_load(struct procfs_buf *b, const char *root, const char *rel)
 	return procfs_load_path(b, path);
 }
 
-/* procfs_load_round's one entry: what it holds and for which round. */
+/* procfs_load_round's one entry: which file it holds and for which round
+ * (INT64_MIN: none, the last read failed). */
 static struct {
 	struct procfs_buf buf;
 	char		*path;
@@ -127,14 +128,15 @@ procfs_load_round(const char *root, const char *rel, int64_t stamp)
 
 	if (procfs_path(root, rel, path, sizeof(path)) == -1)
 		return NULL;
-	if (stamp != INT64_MIN && shared.path != NULL &&
-	    shared.stamp == stamp && strcmp(shared.path, path) == 0)
+	if (shared.path == NULL || strcmp(shared.path, path) != 0) {
+		free(shared.path);
+		shared.stamp = INT64_MIN;
+		if ((shared.path = strdup(path)) == NULL)
+			return NULL;
+	} else if (stamp != INT64_MIN && shared.stamp == stamp)
 		return &shared.buf;
-	free(shared.path);
-	shared.path = NULL;
+	shared.stamp = INT64_MIN;
 	if (procfs_load_path(&shared.buf, path) == -1)
-		return NULL;
-	if ((shared.path = strdup(path)) == NULL)
 		return NULL;
 	shared.stamp = stamp;
 	return &shared.buf;

@@ -46,6 +46,8 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <linux/magic.h>
+
 #include "procfs.h"
 #include "source.h"
 
@@ -119,9 +121,6 @@ disk_unescape(char *s)
 	*o = '\0';
 }
 
-/* PROC_SUPER_MAGIC, from <linux/magic.h>. */
-#define DISK_PROCFS_MAGIC	0x9fa0
-
 /*
  * A descriptor that reports changes of the mount table, or -1 when the
  * table must be read every round (not procfs, or no descriptor to spare).
@@ -136,7 +135,7 @@ disk_watch_open(const char *root)
 	if (procfs_path(root, "proc/self/mounts", path, sizeof(path)) == -1 ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	if (fstatfs(fd, &sf) == -1 || sf.f_type != DISK_PROCFS_MAGIC) {
+	if (fstatfs(fd, &sf) == -1 || sf.f_type != PROC_SUPER_MAGIC) {
 		close(fd);
 		return -1;
 	}

@@ -151,11 +151,11 @@ min64(int64_t a, int64_t b)
 }
 
 /*
- * cutoff rounded down to a multiple of the retention's granule: a
- * RETENTION_GRANULES-th of the retention, at least one bucket.  Every pass of a
- * granule deletes nothing, so a series' pages are rewritten by the
- * retention once per granule rather than on every pass; the rows kept the
- * longer are at most a sixteenth of the window.
+ * cutoff rounded down to a multiple of the retention's granule: the
+ * retention over RETENTION_GRANULES, at least one bucket.  Every pass
+ * within a granule deletes nothing, so a series' pages are rewritten by
+ * the retention once per granule rather than on every pass; the rows kept
+ * the longer are at most a granule of the window.
  */
 static int64_t
 granule_floor(int64_t cutoff, int64_t retention, int64_t bucket)
@@ -300,7 +300,8 @@ vacuum_step(struct retention *r)
 	if (sqlite3_step(r->page_count) == SQLITE_ROW)
 		pages = sqlite3_column_int64(r->page_count, 0);
 	sqlite3_reset(r->page_count);
-	if (before < RETENTION_VACUUM_MIN_FREE || before * RETENTION_VACUUM_SHARE < pages)
+	if (before < RETENTION_VACUUM_MIN_FREE ||
+	    before * RETENTION_VACUUM_SHARE < pages)
 		return 0;
 	while (sqlite3_step(r->vacuum) == SQLITE_ROW)
 		;

@@ -313,6 +313,15 @@ fail(struct store *s, const char *what)
 	return -1;
 }
 
+/* An allocation failed while doing what. */
+static int
+nomem(struct store *s, const char *what)
+{
+	s->rc = SQLITE_NOMEM;
+	snprintf(s->err, sizeof(s->err), "%.200s: out of memory", what);
+	return -1;
+}
+
 static int	head_next_load(struct store *);
 
 static int
@@ -339,6 +348,7 @@ prepare(struct store *s, sqlite3_stmt **st, const char *sql)
 	return 0;
 }
 
+/* Steps a statement expected to return no rows, then resets it. */
 static int
 step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
@@ -377,19 +387,23 @@ prepare_head_many(struct store *s)
 	return prepare(s, &s->ins_head_many, sql);
 }
 
+static int	head_flush(struct store *);
+
+/* put_chunks' sink for the head: queues the row, and inserts the queue
+ * once it holds a statement's worth. */
 static int
 head_queue(struct store *s, int64_t series, int64_t t0, int64_t t1,
-    size_t n, const uint8_t *data, size_t len)
+    size_t n, const uint8_t *data, size_t len, const char *what)
 {
-	struct head_q	*nq;
+	struct head_q	*q;
 	uint8_t		*nb;
 	size_t		 nc;
 
 	if (s->nhq == s->hqcap) {
 		nc = s->hqcap ? s->hqcap * 2 : STORE_HEAD_BATCH;
-		if ((nq = reallocarray(s->hq, nc, sizeof(*nq))) == NULL)
-			return -1;
-		s->hq = nq;
+		if ((q = reallocarray(s->hq, nc, sizeof(*q))) == NULL)
+			return nomem(s, what);
+		s->hq = q;
 		s->hqcap = nc;
 	}
 	if (s->hqcap_bytes - s->hqlen < len) {
@@ -397,23 +411,24 @@ head_queue(struct store *s, int64_t series, int64_t t0, int64_t t1,
 		while (nc - s->hqlen < len)
 			nc *= 2;
 		if ((nb = realloc(s->hqbuf, nc)) == NULL)
-			return -1;
+			return nomem(s, what);
 		s->hqbuf = nb;
 		s->hqcap_bytes = nc;
 	}
 	memcpy(s->hqbuf + s->hqlen, data, len);
-	s->hq[s->nhq].id = store_head_key(t1);
-	if (s->hq[s->nhq].id < s->head_next)
-		s->hq[s->nhq].id = s->head_next;
-	s->head_next = s->hq[s->nhq].id + 1;
-	s->hq[s->nhq].series = series;
-	s->hq[s->nhq].t0 = t0;
-	s->hq[s->nhq].t1 = t1;
-	s->hq[s->nhq].n = (int64_t)n;
-	s->hq[s->nhq].off = s->hqlen;
-	s->hq[s->nhq++].len = len;
+	q = &s->hq[s->nhq++];
+	q->id = store_head_key(t1);
+	if (q->id < s->head_next)
+		q->id = s->head_next;
+	s->head_next = q->id + 1;
+	q->series = series;
+	q->t0 = t0;
+	q->t1 = t1;
+	q->n = (int64_t)n;
+	q->off = s->hqlen;
+	q->len = len;
 	s->hqlen += len;
-	return 0;
+	return s->nhq == STORE_HEAD_BATCH ? head_flush(s) : 0;
 }
 
 static void
@@ -426,6 +441,9 @@ head_bind(struct store *s, sqlite3_stmt *st, int base, const struct head_q *q)
 	sqlite3_bind_int64(st, base + 5, q->n);
 	sqlite3_bind_blob(st, base + 6, s->hqbuf + q->off, (int)q->len,
 	    SQLITE_STATIC);
+	/* Without an uploader nothing is pending: rows go in as uploaded,
+	 * so the partial index of pending rows stays empty instead of
+	 * taking a page write at every commit. */
 	sqlite3_bind_int(st, base + 7, s->upload_gate ? 0 : 1);
 }
 
@@ -450,8 +468,6 @@ head_flush(struct store *s)
 	s->hqlen = 0;
 	return rc;
 }
-
-/* Steps a statement expected to return no rows, then resets it. */
 
 static int
 wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
@@ -735,11 +751,11 @@ store_close(struct store *s)
 {
 	sqlite3_stmt	**sts[] = {
 		&s->begin, &s->commit, &s->rollback, &s->ins_series,
-		&s->ins_head, &s->ins_head_many, &s->ins_chunk, &s->ins_gap, &s->find_head,
-		&s->find_chunk, &s->head_plan, &s->head_plan_up, &s->head_rows,
-		&s->head_del, &s->head_count, &s->has_bucket, &s->pending_new, &s->pending_old,
-		&s->pending_count, &s->mark_up, &s->ins_setaside,
-		&s->upsert_device,
+		&s->ins_head, &s->ins_head_many, &s->ins_chunk, &s->ins_gap,
+		&s->find_head, &s->find_chunk, &s->head_plan, &s->head_plan_up,
+		&s->head_rows, &s->head_del, &s->head_count, &s->has_bucket,
+		&s->pending_new, &s->pending_old, &s->pending_count,
+		&s->mark_up, &s->ins_setaside, &s->upsert_device,
 	};
 	size_t		  i;
 
@@ -898,12 +914,32 @@ store_put_series(struct store *s, const struct series *se)
  */
 #define STORE_CHUNK_BYTES	980
 
+/* Where put_chunks sends each chunk: the head's queue or the chunk table. */
+typedef int	(*chunk_sink)(struct store *, int64_t series, int64_t t0,
+		    int64_t t1, size_t n, const uint8_t *data, size_t len,
+		    const char *what);
+
+/* put_chunks' sink for per-series storage (compaction). */
+static int
+chunk_insert(struct store *s, int64_t series, int64_t t0, int64_t t1,
+    size_t n, const uint8_t *data, size_t len, const char *what)
+{
+	sqlite3_stmt	*st = s->ins_chunk;
+
+	sqlite3_bind_int64(st, 1, series);
+	sqlite3_bind_int64(st, 2, t0);
+	sqlite3_bind_int64(st, 3, t1);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)n);
+	sqlite3_bind_blob(st, 5, data, (int)len, SQLITE_STATIC);
+	return step_done(s, st, what);
+}
+
 /*
- * Inserts samples into st's table as chunks of at most CHUNK_MAX_SAMPLES
- * samples and about STORE_CHUNK_BYTES bytes.
+ * Cuts samples into chunks of at most CHUNK_MAX_SAMPLES samples and about
+ * STORE_CHUNK_BYTES bytes, and hands each to sink.
  */
 static int
-put_chunks(struct store *s, sqlite3_stmt *st, int64_t series,
+put_chunks(struct store *s, chunk_sink sink, int64_t series,
     const int64_t *ts, const double *v, size_t n, const char *what)
 {
 	size_t	 k, len;
@@ -911,12 +947,8 @@ put_chunks(struct store *s, sqlite3_stmt *st, int64_t series,
 
 	while (n > 0) {
 		k = n < CHUNK_MAX_SAMPLES ? n : CHUNK_MAX_SAMPLES;
-		if ((buf = enc_buf(s, k)) == NULL) {
-			s->rc = SQLITE_NOMEM;
-			snprintf(s->err, sizeof(s->err), "%s: out of memory",
-			    what);
-			return -1;
-		}
+		if ((buf = enc_buf(s, k)) == NULL)
+			return nomem(s, what);
 		if ((len = chunk_encode(ts, v, k, buf)) == 0) {
 			s->rc = SQLITE_MISUSE;
 			snprintf(s->err, sizeof(s->err), "%s: series %lld: "
@@ -931,26 +963,9 @@ put_chunks(struct store *s, sqlite3_stmt *st, int64_t series,
 				k = 1;
 			len = chunk_encode(ts, v, k, buf);
 		}
-		if (st == s->ins_head) {
-			if (head_queue(s, series, ts[0], ts[k - 1], k, buf,
-			    len) == -1 || (s->nhq >= STORE_HEAD_BATCH &&
-			    head_flush(s) == -1)) {
-				if (s->nhq > 0) {
-					s->rc = SQLITE_NOMEM;
-					snprintf(s->err, sizeof(s->err),
-					    "%s: out of memory", what);
-				}
-				return -1;
-			}
-		} else {
-			sqlite3_bind_int64(st, 1, series);
-			sqlite3_bind_int64(st, 2, ts[0]);
-			sqlite3_bind_int64(st, 3, ts[k - 1]);
-			sqlite3_bind_int64(st, 4, (sqlite3_int64)k);
-			sqlite3_bind_blob(st, 5, buf, (int)len, SQLITE_STATIC);
-			if (step_done(s, st, what) == -1)
-				return -1;
-		}
+		if (sink(s, series, ts[0], ts[k - 1], k, buf, len,
+		    what) == -1)
+			return -1;
 		ts += k;
 		v += k;
 		n -= k;
@@ -962,10 +977,7 @@ int
 store_put_head(struct store *s, int64_t series, const int64_t *ts,
     const double *v, size_t n)
 {
-	/* head_bind sets up: without an uploader nothing is pending, and
-	 * rows go in as uploaded, so the partial index of pending rows stays
-	 * empty instead of taking a page write at every commit. */
-	return put_chunks(s, s->ins_head, series, ts, v, n, "insert head");
+	return put_chunks(s, head_queue, series, ts, v, n, "insert head");
 }
 
 int
@@ -1098,7 +1110,7 @@ compact_flush(struct store *s, int64_t series, size_t n, int sorted)
 	}
 	if (n == 0)
 		return 0;
-	return put_chunks(s, s->ins_chunk, series, s->ts, s->v, n,
+	return put_chunks(s, chunk_insert, series, s->ts, s->v, n,
 	    "compaction insert");
 }
 
@@ -1133,10 +1145,7 @@ compact_plan(struct store *s)
 			nc = s->plancap ? s->plancap * 2 : 1024;
 			if ((np = realloc(s->plan, nc * sizeof(*np))) == NULL) {
 				sqlite3_reset(st);
-				s->rc = SQLITE_NOMEM;
-				snprintf(s->err, sizeof(s->err), "compaction: "
-				    "out of memory for %zu head rows", nc);
-				return -1;
+				return nomem(s, "compaction plan");
 			}
 			s->plan = np;
 			s->plancap = nc;
@@ -1169,17 +1178,20 @@ head_next_load(struct store *s)
 	return rc == SQLITE_ROW ? 0 : fail(s, "head ids");
 }
 
-/* Appends id (a rowid, so positive) to a JSON array of row ids being
- * built ("[1,2", closed by ids_close); by hand, since a compaction step
- * formats thousands. */
+/*
+ * Appends id to a JSON array of row ids being built ("[1,2", closed by
+ * ids_close); by hand, since a compaction step formats thousands.  Ids
+ * are time keys (store.h), so a sample from before 1970 makes one
+ * negative.
+ */
 static int
 ids_add(struct idlist *l, int64_t id)
 {
 	char		 digits[24], *np;
 	size_t		 nc, nd = 0;
-	uint64_t	 u = id > 0 ? (uint64_t)id : 0;
+	uint64_t	 u = id < 0 ? -(uint64_t)id : (uint64_t)id;
 
-	if (l->cap - l->len < sizeof(digits) + 1) {
+	if (l->cap - l->len < sizeof(digits) + 2) {
 		nc = l->cap ? l->cap * 2 : 4096;
 		if ((np = realloc(l->p, nc)) == NULL)
 			return -1;
@@ -1192,16 +1204,28 @@ ids_add(struct idlist *l, int64_t id)
 	} while (u > 0);
 	l->p[l->len] = l->len == 0 ? '[' : ',';
 	l->len++;
+	if (id < 0)
+		l->p[l->len++] = '-';
 	while (nd > 0)
 		l->p[l->len++] = digits[--nd];
 	return 0;
 }
 
+/* Closes the array: "[]" when nothing was added (ids_add left room). */
 static int
 ids_close(struct idlist *l)
 {
-	if (l->len == 0 && ids_add(l, 0) == -1)	/* "[0": there is no row 0 */
-		return -1;
+	char	*np;
+
+	if (l->len == 0) {
+		if (l->cap < 2) {
+			if ((np = realloc(l->p, 4096)) == NULL)
+				return -1;
+			l->p = np;
+			l->cap = 4096;
+		}
+		l->p[l->len++] = '[';
+	}
 	l->p[l->len++] = ']';
 	return 0;
 }
@@ -1258,7 +1282,7 @@ compact_next(struct store *s, int max_series)
 	if (ids_close(&s->rows) == -1)
 		goto nomem;
 	if (store_begin(s) == -1)
-		return -1;
+		goto fail;
 	sqlite3_bind_text(st, 1, s->rows.p, (int)s->rows.len, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		id = sqlite3_column_int64(st, 0);
@@ -1276,7 +1300,7 @@ compact_next(struct store *s, int max_series)
 		compact_decode(s, series, id, sqlite3_column_blob(st, 2),
 		    (size_t)sqlite3_column_bytes(st, 2), &n, &sorted);
 		if (ids_add(&s->dels, id) == -1)
-			goto nomem_tx;
+			goto nomem;
 	}
 	if (rc != SQLITE_DONE) {
 		fail(s, "compaction read");
@@ -1287,7 +1311,7 @@ compact_next(struct store *s, int max_series)
 	if (series != -1 && compact_flush(s, series, n, sorted) == -1)
 		goto fail;
 	if (ids_close(&s->dels) == -1)
-		goto nomem_tx;
+		goto nomem;
 	sqlite3_bind_text(s->head_del, 1, s->dels.p, (int)s->dels.len,
 	    SQLITE_STATIC);
 	rc = step_done(s, s->head_del, "compaction delete");
@@ -1297,19 +1321,13 @@ compact_next(struct store *s, int max_series)
 	s->planpos = i;
 	s->rows.len = s->dels.len = 0;
 	return done;
-nomem_tx:
-	s->rc = SQLITE_NOMEM;
-	snprintf(s->err, sizeof(s->err), "compaction: out of memory");
+nomem:
+	nomem(s, "compaction");
 fail:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	store_rollback(s);
+	store_rollback(s);		/* none open: nothing to do */
 	s->rows.len = s->dels.len = 0;
-	return -1;
-nomem:
-	s->rc = SQLITE_NOMEM;
-	snprintf(s->err, sizeof(s->err), "compaction: out of memory");
-	s->rows.len = 0;
 	return -1;
 }
 

@@ -39,18 +39,24 @@ struct idlist {
  * with ids above their time.  STORE_HEAD_KEY_SQL is the same key in SQL,
  * for a bound parameter or column.
  */
-#define STORE_HEAD_KEY_LIMIT	70368744177664LL	/* 2^46 */
-#define STORE_HEAD_KEY_SQL(x)	"(max(min(" x ", 70368744177663), " \
-				"-70368744177664) * 65536)"
+#define STORE_HEAD_KEY_TMAX	70368744177663		/* 2^46 - 1 ms */
+#define STORE_HEAD_KEY_TMIN	(-70368744177664)	/* -2^46 ms */
+#define STORE_HEAD_KEY_MUL	65536
+#define STORE_STR_(x)		#x
+#define STORE_STR(x)		STORE_STR_(x)
+#define STORE_HEAD_KEY_SQL(x)	"(max(min(" x ", " \
+				STORE_STR(STORE_HEAD_KEY_TMAX) "), " \
+				STORE_STR(STORE_HEAD_KEY_TMIN) ") * " \
+				STORE_STR(STORE_HEAD_KEY_MUL) ")"
 
 static inline int64_t
 store_head_key(int64_t t)
 {
-	if (t >= STORE_HEAD_KEY_LIMIT)
-		t = STORE_HEAD_KEY_LIMIT - 1;
-	if (t < -STORE_HEAD_KEY_LIMIT)
-		t = -STORE_HEAD_KEY_LIMIT;
-	return t * 65536;
+	if (t > STORE_HEAD_KEY_TMAX)
+		t = STORE_HEAD_KEY_TMAX;
+	if (t < STORE_HEAD_KEY_TMIN)
+		t = STORE_HEAD_KEY_TMIN;
+	return t * STORE_HEAD_KEY_MUL;
 }
 
 /* Head rows one INSERT statement takes (store.c says why). */

@@ -205,8 +205,33 @@ TEST(head_ids_bound_backfill)
 			raw_close(r);
 		}
 	}
-	CHECK_INT(store_head_key(INT64_MAX), (STORE_HEAD_KEY_LIMIT - 1) * 65536);
-	CHECK_INT(store_head_key(INT64_MIN), -STORE_HEAD_KEY_LIMIT * 65536);
+	CHECK_INT(store_head_key(INT64_MAX), 70368744177663LL * 65536);
+	CHECK_INT(store_head_key(INT64_MIN), -70368744177664LL * 65536);
+	series_table_free(&t);
+	store_close(&s);
+}
+
+/* A head row with a negative id (the migration numbers a pre-1970 row
+ * key(t1) + rank); compaction still finds, moves and deletes it. */
+TEST(compaction_negative_ids)
+{
+	struct store		s;
+	struct series_table	t;
+	struct series		*se;
+	int64_t			cursor = 0;
+
+	fresh();
+	open_store(&s);
+	series_table_init(&t);
+	se = mkseries(&t, &s, "d", "old");
+	put_run(&s, se->id, -50000, 1000, 10);		/* -50 .. -41 s */
+	CHECK(sqlite3_exec(s.db, "UPDATE head SET id = -41000 * 65536",
+	    NULL, NULL, NULL) == SQLITE_OK);
+	CHECK_INT(store_head_samples(&s), 10);
+	CHECK_INT(store_compact_step(&s, &cursor, 64), 1);
+	CHECK_INT(store_compact_step(&s, &cursor, 64), 0);
+	CHECK_INT(store_head_samples(&s), 0);
+	CHECK_INT(store_has_sample(&s, se->id, -45000), 1);
 	series_table_free(&t);
 	store_close(&s);
 }
@@ -381,6 +406,7 @@ main(void)
 	RUN(newer_schema_is_refused);
 	RUN(has_sample_head_and_chunk);
 	RUN(head_ids_bound_backfill);
+	RUN(compaction_negative_ids);
 	RUN(compaction_merges_overlapping_rows);
 	RUN(read_newest_n_with_late_chunk);
 	RUN(series_reload_and_last_ts);

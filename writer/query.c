@@ -15,6 +15,7 @@
 #include "query.h"
 #include "read.h"
 #include "series.h"
+#include "store.h"
 
 struct row {
 	int64_t	start, width, count;
@@ -51,13 +52,16 @@ query_open(const char *path, const struct conf_writer *c, char *err,
 	sqlite3_busy_timeout(q->db, 5000);
 	if ((q->raw = raw_wrap(q->db, err, errlen)) == NULL)
 		goto fail;
-	if (sqlite3_prepare_v3(q->db, "SELECT bucket, count, sum, min, max "
-	    "FROM buckets WHERE tier = ?1 AND series = ?2 AND bucket >= ?3 AND "
-	    "bucket <= ?4 ORDER BY bucket", -1, SQLITE_PREPARE_PERSISTENT,
-	    &q->tier_rows, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(q->db, "SELECT min(bucket) FROM tier WHERE tier "
-	    "= ?1 AND series = ?2", -1, SQLITE_PREPARE_PERSISTENT, &q->tier_min,
-	    NULL) != SQLITE_OK ||
+	/* Tier rows by bucket index (store.h), with the `buckets` view's
+	 * coalesce inline so that the key range is an index range. */
+	if (sqlite3_prepare_v3(q->db, "SELECT b * ?1, count, sum, coalesce(min, "
+	    "sum), coalesce(max, min, sum) FROM tier_rows WHERE tid = "
+	    STORE_TIER_ID_SQL("?1") " AND series = ?2 AND b >= ?3 AND b <= ?4 "
+	    "ORDER BY b", -1, SQLITE_PREPARE_PERSISTENT, &q->tier_rows, NULL)
+	    != SQLITE_OK ||
+	    sqlite3_prepare_v3(q->db, "SELECT min(b) * ?1 FROM tier_rows WHERE "
+	    "tid = " STORE_TIER_ID_SQL("?1") " AND series = ?2", -1,
+	    SQLITE_PREPARE_PERSISTENT, &q->tier_min, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->db, "SELECT min(m) FROM (SELECT min(t0) AS m "
 	    "FROM chunk WHERE series = ?1 UNION ALL SELECT min(t0) FROM head "
 	    "WHERE series = ?1)", -1, SQLITE_PREPARE_PERSISTENT, &q->raw_min,
@@ -67,8 +71,8 @@ query_open(const char *path, const struct conf_writer *c, char *err,
 	    "AND (?3 = '' OR instr(labels, ?3) > 0) ORDER BY device, name, "
 	    "labels", -1, SQLITE_PREPARE_PERSISTENT, &q->list, NULL) !=
 	    SQLITE_OK) {
-		snprintf(err, errlen, "%s: not a tern database (schema 7): %s",
-		    path, sqlite3_errmsg(q->db));
+		snprintf(err, errlen, "%s: not a tern database (schema %d): %s",
+		    path, STORE_SCHEMA_VERSION, sqlite3_errmsg(q->db));
 		goto fail;
 	}
 	return q;
@@ -131,8 +135,8 @@ rows_from_tier(struct query *q, uint32_t ti, int64_t series, int64_t from,
 
 	sqlite3_bind_int64(st, 1, b);
 	sqlite3_bind_int64(st, 2, series);
-	sqlite3_bind_int64(st, 3, from - from % b);
-	sqlite3_bind_int64(st, 4, to);
+	sqlite3_bind_int64(st, 3, store_div_floor(from, b));
+	sqlite3_bind_int64(st, 4, store_div_floor(to, b));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if ((r = row_add(q)) == NULL) {
 			sqlite3_reset(st);

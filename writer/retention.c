@@ -69,8 +69,9 @@ retention_new(struct store *store, struct series_table *series,
 	    prep(r, &r->del_head, "DELETE FROM head WHERE id < "
 	    STORE_HEAD_KEY_SQL("?2") " AND series = ?1 AND t1 < ?2 AND "
 	    "(?3 = 0 OR up != 0)", err, errlen) == -1 ||
-	    prep(r, &r->del_tier, "DELETE FROM tier WHERE tier = ? AND series "
-	    "= ? AND bucket < ?", err, errlen) == -1 ||
+	    prep(r, &r->del_tier, "DELETE FROM tier_rows WHERE tid = "
+	    STORE_TIER_ID_SQL("?1") " AND series = ?2 AND b < ?3", err,
+	    errlen) == -1 ||
 	    prep(r, &r->pending_bytes, "SELECT coalesce(sum(length(data)), 0) "
 	    "FROM head WHERE up = 0", err, errlen) == -1 ||
 	    prep(r, &r->oldest_pending, "SELECT h.id, h.t0, h.t1, h.n, "
@@ -197,7 +198,8 @@ prune_series(struct retention *r, const struct conf_writer *c,
 			    oldest_dirty(r, c->tiers[i + 1].bucket_ms, id));
 		sqlite3_bind_int64(r->del_tier, 1, c->tiers[i].bucket_ms);
 		sqlite3_bind_int64(r->del_tier, 2, id);
-		sqlite3_bind_int64(r->del_tier, 3, cutoff);
+		sqlite3_bind_int64(r->del_tier, 3, store_div_ceil(cutoff,
+		    c->tiers[i].bucket_ms));
 		if (delete(r, r->del_tier, &r->st.tier_rows, "tier rows") == -1)
 			return -1;
 	}

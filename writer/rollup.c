@@ -36,6 +36,7 @@ struct rollup {
 	sqlite3_stmt		*mark, *next_series, *dirty_buckets;
 	sqlite3_stmt		*children, *put, *del_row, *clear, *pending;
 	sqlite3_stmt		*del_range, *set_rolled, *load_rolled;
+	sqlite3_stmt		*add_tier;
 	sqlite3_stmt		*first_raw, *first_child;
 
 	struct raw_result	 res;
@@ -77,11 +78,7 @@ step_done(struct rollup *r, sqlite3_stmt *st, const char *what)
 static int64_t
 bucket_of(int64_t ts, int64_t b)
 {
-	int64_t	q = ts / b;
-
-	if (ts % b != 0 && ts < 0)
-		q--;
-	return q * b;
+	return store_div_floor(ts, b) * b;
 }
 
 /* Start of the first bucket of size b at or after ts. */
@@ -139,8 +136,17 @@ load_watermarks(struct rollup *r)
 int
 rollup_set_tiers(struct rollup *r, const struct conf_writer *c)
 {
+	uint32_t	i;
+
 	memcpy(r->tiers, c->tiers, sizeof(r->tiers));
 	r->ntiers = c->ntiers;
+	/* Every tier's rows need its id (store.h); a new tier gets the
+	 * next one, ids of tiers no longer configured stay with their rows. */
+	for (i = 0; i < r->ntiers; i++) {
+		sqlite3_bind_int64(r->add_tier, 1, r->tiers[i].bucket_ms);
+		if (step_done(r, r->add_tier, "register tier") == -1)
+			return -1;
+	}
 	r->cur_tier = 0;
 	r->pass = PASS_DIRTY;
 	r->cursor = 0;
@@ -168,16 +174,22 @@ rollup_new(struct store *store, struct series_table *series,
 	    prep(r, &r->dirty_buckets, "SELECT bucket FROM dirty WHERE tier = "
 	    "?1 AND series = ?2 AND bucket < ?3 ORDER BY bucket LIMIT ?4", err,
 	    errlen) == -1 ||
-	    prep(r, &r->children, "SELECT bucket, count, sum, min, max, last "
-	    "FROM buckets WHERE tier = ?1 AND series = ?2 AND bucket >= ?3 "
-	    "AND bucket < ?4 ORDER BY bucket", err, errlen) == -1 ||
-	    prep(r, &r->put, "INSERT OR REPLACE INTO tier (tier, series, bucket, "
-	    "count, sum, min, max, last) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", err,
+	    /* Tier rows by bucket index (store.h); the `buckets` view's
+	     * coalesce, inline so that the key range is an index range. */
+	    prep(r, &r->children, "SELECT b * ?1, count, sum, coalesce(min, "
+	    "sum), coalesce(max, min, sum), coalesce(last, max, min, sum) "
+	    "FROM tier_rows WHERE tid = " STORE_TIER_ID_SQL("?1") " AND "
+	    "series = ?2 AND b >= ?3 AND b < ?4 ORDER BY b", err, errlen)
+	    == -1 ||
+	    prep(r, &r->put, "INSERT OR REPLACE INTO tier_rows (tid, series, "
+	    "b, count, sum, min, max, last) VALUES (" STORE_TIER_ID_SQL("?1")
+	    ", ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err, errlen) == -1 ||
+	    prep(r, &r->del_row, "DELETE FROM tier_rows WHERE tid = "
+	    STORE_TIER_ID_SQL("?1") " AND series = ?2 AND b = ?3", err,
 	    errlen) == -1 ||
-	    prep(r, &r->del_row, "DELETE FROM tier WHERE tier = ? AND series = ? "
-	    "AND bucket = ?", err, errlen) == -1 ||
-	    prep(r, &r->del_range, "DELETE FROM tier WHERE tier = ?1 AND series "
-	    "= ?2 AND bucket >= ?3 AND bucket < ?4", err, errlen) == -1 ||
+	    prep(r, &r->del_range, "DELETE FROM tier_rows WHERE tid = "
+	    STORE_TIER_ID_SQL("?1") " AND series = ?2 AND b >= ?3 AND b < ?4",
+	    err, errlen) == -1 ||
 	    prep(r, &r->clear, "DELETE FROM dirty WHERE tier = ?1 AND series = "
 	    "?2 AND bucket >= ?3 AND bucket <= ?4", err, errlen) == -1 ||
 	    prep(r, &r->pending, "SELECT count(*) FROM dirty WHERE bucket + "
@@ -193,8 +205,12 @@ rollup_new(struct store *store, struct series_table *series,
 	    "SELECT max(min(t0), ?2) FROM head WHERE id >= "
 	    STORE_HEAD_KEY_SQL("?2") " AND t1 >= ?2 AND series = ?1)",
 	    err, errlen) == -1 ||
-	    prep(r, &r->first_child, "SELECT min(bucket) FROM tier WHERE tier "
-	    "= ?1 AND series = ?2 AND bucket >= ?3", err, errlen) == -1) {
+	    prep(r, &r->add_tier, "INSERT OR IGNORE INTO tier_ids (id, "
+	    "bucket_ms) VALUES ((SELECT coalesce(max(id) + 1, 0) FROM "
+	    "tier_ids), ?1)", err, errlen) == -1 ||
+	    prep(r, &r->first_child, "SELECT min(b) * ?1 FROM tier_rows WHERE "
+	    "tid = " STORE_TIER_ID_SQL("?1") " AND series = ?2 AND b >= ?3",
+	    err, errlen) == -1) {
 		rollup_free(r);
 		return NULL;
 	}
@@ -218,6 +234,7 @@ rollup_free(struct rollup *r)
 	sqlite3_finalize(r->put);
 	sqlite3_finalize(r->del_row);
 	sqlite3_finalize(r->del_range);
+	sqlite3_finalize(r->add_tier);
 	sqlite3_finalize(r->clear);
 	sqlite3_finalize(r->pending);
 	sqlite3_finalize(r->set_rolled);
@@ -399,8 +416,9 @@ agg_child_list(struct rollup *r, int64_t series, int64_t child, int64_t b,
 
 	sqlite3_bind_int64(st, 1, child);
 	sqlite3_bind_int64(st, 2, series);
-	sqlite3_bind_int64(st, 3, r->aggs[0].bucket);
-	sqlite3_bind_int64(st, 4, r->aggs[n - 1].bucket + b);
+	sqlite3_bind_int64(st, 3, store_div_ceil(r->aggs[0].bucket, child));
+	sqlite3_bind_int64(st, 4, store_div_ceil(r->aggs[n - 1].bucket + b,
+	    child));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t	cb = sqlite3_column_int64(st, 0);
 
@@ -446,7 +464,7 @@ static int
 agg_range(struct rollup *r, uint32_t ti, int64_t series, int64_t lo,
     int64_t hi, int raw, size_t *n)
 {
-	int64_t		 b = r->tiers[ti].bucket_ms;
+	int64_t		 b = r->tiers[ti].bucket_ms, child;
 	struct agg	*a;
 	char		 err[256];
 	long		 got, i;
@@ -470,10 +488,11 @@ agg_range(struct rollup *r, uint32_t ti, int64_t series, int64_t lo,
 		}
 		return 0;
 	}
-	sqlite3_bind_int64(r->children, 1, r->tiers[ti - 1].bucket_ms);
+	child = r->tiers[ti - 1].bucket_ms;
+	sqlite3_bind_int64(r->children, 1, child);
 	sqlite3_bind_int64(r->children, 2, series);
-	sqlite3_bind_int64(r->children, 3, lo);
-	sqlite3_bind_int64(r->children, 4, hi);
+	sqlite3_bind_int64(r->children, 3, store_div_ceil(lo, child));
+	sqlite3_bind_int64(r->children, 4, store_div_ceil(hi, child));
 	while ((rc = sqlite3_step(r->children)) == SQLITE_ROW) {
 		if ((a = agg_at(r, n, sqlite3_column_int64(r->children, 0),
 		    b)) == NULL) {
@@ -511,7 +530,8 @@ put_agg(struct rollup *r, uint32_t ti, int64_t series, const struct agg *a)
 
 	sqlite3_bind_int64(st, 1, r->tiers[ti].bucket_ms);
 	sqlite3_bind_int64(st, 2, series);
-	sqlite3_bind_int64(st, 3, a->bucket);
+	sqlite3_bind_int64(st, 3, store_div_floor(a->bucket,
+	    r->tiers[ti].bucket_ms));
 	if (a->count > 0) {
 		/* NULL where the `buckets` view restores the value (migration
 		 * 6 -> 7): min of one sample, max equal to min, last equal to
@@ -708,7 +728,8 @@ first_at(struct rollup *r, uint32_t ti, int64_t series, int64_t from,
 	} else {
 		sqlite3_bind_int64(st, 1, r->tiers[ti - 1].bucket_ms);
 		sqlite3_bind_int64(st, 2, series);
-		sqlite3_bind_int64(st, 3, from);
+		sqlite3_bind_int64(st, 3, store_div_ceil(from,
+		    r->tiers[ti - 1].bucket_ms));
 	}
 	rc = sqlite3_step(st);
 	*out = INT64_MAX;
@@ -781,8 +802,8 @@ new_step(struct rollup *r, struct series *s, uint32_t ti, int64_t now,
 		return -1;
 	sqlite3_bind_int64(r->del_range, 1, b);
 	sqlite3_bind_int64(r->del_range, 2, s->id);
-	sqlite3_bind_int64(r->del_range, 3, lo);
-	sqlite3_bind_int64(r->del_range, 4, top);
+	sqlite3_bind_int64(r->del_range, 3, store_div_ceil(lo, b));
+	sqlite3_bind_int64(r->del_range, 4, store_div_ceil(top, b));
 	if (lo < top && step_done(r, r->del_range, "clear range") == -1)
 		goto fail;
 	for (i = 0; i < n; i++)

@@ -15,10 +15,10 @@
  *
  *   head   what the last few minutes of commits appended.  Each commit adds
  *          one row per series it touched, in rowid order, so the table's
- *          pages are written once, at the end.  Its index is on (t1,
- *          series), so a commit's entries go to the index's end as well;
- *          a one-series read scans the head's entries in its time range,
- *          which are few because the head only holds minutes.
+ *          pages are written once, at the end.  It has no index: row ids
+ *          are keyed by time (store.h, schema 8), so a one-series read
+ *          scans the rows of its time range, which are few because the
+ *          head only holds minutes.
  *
  *   chunk  the compacted history.  Compaction (store_compact_step) merges
  *          one series' head rows into chunks of up to CHUNK_MAX_SAMPLES and
@@ -69,9 +69,9 @@
 	"  FROM tier t JOIN series s ON s.id = t.series" \
 	"  WHERE t.tier = (SELECT min(tier) FROM tier);"
 
-#define VIEW_SYSTEM_METRICS \
-	"CREATE VIEW system_metrics AS" \
-	"  SELECT datetime(t.bucket / 1000, 'unixepoch') AS time," \
+/* seed 000's columns, one per metric, and the series names they take
+ * (tern's own and the seed's). */
+#define SYSTEM_METRICS_COLUMNS \
 	"    s.device AS agent_id," \
 	"    max(CASE WHEN s.name = 'cpu_usage' OR (s.name = 'cpu.busy_pct'" \
 	"      AND s.labels = 'core=\"total\"') THEN t.sum / t.count END)" \
@@ -82,13 +82,48 @@
 	"      THEN t.sum / t.count END) AS INTEGER) AS memory_total," \
 	"    max(CASE WHEN s.name = 'disk_free_percent' OR" \
 	"      (s.name = 'disk.free_pct' AND s.labels = 'mount=\"/\"')" \
-	"      THEN t.sum / t.count END) AS disk_free_percent" \
-	"  FROM tier t JOIN series s ON s.id = t.series" \
-	"  WHERE t.tier = (SELECT min(tier) FROM tier) AND s.name IN" \
+	"      THEN t.sum / t.count END) AS disk_free_percent"
+
+#define SYSTEM_METRICS_NAMES \
 	"    ('cpu_usage', 'cpu.busy_pct', 'memory_used', 'mem.used_bytes'," \
 	"     'memory_total', 'mem.total_bytes', 'disk_free_percent'," \
-	"     'disk.free_pct')" \
+	"     'disk.free_pct')"
+
+#define VIEW_SYSTEM_METRICS \
+	"CREATE VIEW system_metrics AS" \
+	"  SELECT datetime(t.bucket / 1000, 'unixepoch') AS time," \
+	SYSTEM_METRICS_COLUMNS \
+	"  FROM tier t JOIN series s ON s.id = t.series" \
+	"  WHERE t.tier = (SELECT min(tier) FROM tier) AND s.name IN" \
+	SYSTEM_METRICS_NAMES \
 	"  GROUP BY t.bucket, s.device;"
+
+/*
+ * The same views from schema 9 on, over tier_rows: the finest tier holding
+ * rows found through tier_ids, not by scanning the `tier` view.
+ */
+#define FINEST_TIER_9 \
+	"(SELECT i.id FROM tier_ids i WHERE EXISTS (SELECT 1 FROM" \
+	"   tier_rows r WHERE r.tid = i.id) ORDER BY i.bucket_ms LIMIT 1)"
+
+#define VIEW_METRICS_9 \
+	"CREATE VIEW metrics AS" \
+	"  SELECT t.b * i.bucket_ms AS timestamp, s.name AS metric_name," \
+	"    t.sum / t.count AS metric_value, s.device AS device_id," \
+	"    s.labels AS labels" \
+	"  FROM tier_rows t JOIN tier_ids i ON i.id = t.tid" \
+	"    JOIN series s ON s.id = t.series" \
+	"  WHERE t.tid = " FINEST_TIER_9 ";"
+
+#define VIEW_SYSTEM_METRICS_9 \
+	"CREATE VIEW system_metrics AS" \
+	"  SELECT datetime(t.b * i.bucket_ms / 1000, 'unixepoch') AS time," \
+	SYSTEM_METRICS_COLUMNS \
+	"  FROM tier_rows t JOIN tier_ids i ON i.id = t.tid" \
+	"    JOIN series s ON s.id = t.series" \
+	"  WHERE t.tid = " FINEST_TIER_9 " AND s.name IN" \
+	SYSTEM_METRICS_NAMES \
+	"  GROUP BY t.b * i.bucket_ms, s.device;"
 
 /*
  * Numbered migrations.  Entry i brings the schema from version i to i+1;
@@ -289,6 +324,56 @@ static const char *const migrations[] = {
 	"DROP TABLE head;"
 	"ALTER TABLE head_new RENAME TO head;"
 	"CREATE INDEX head_pending ON head (id) WHERE up = 0;",
+
+	/*
+	 * 8 -> 9: tier rows keyed by small numbers.  A row's key was the
+	 * bucket size in ms (60000: four bytes in every row) and the bucket
+	 * start in ms (six bytes); it is now the tier's id in tier_ids (0,
+	 * 1, 2 for the default tiers: SQLite stores 0 and 1 in no bytes at
+	 * all) and the bucket's index, start / size (four bytes for a
+	 * minute, two for a day).  A minute row of one sample shrinks from
+	 * 33 bytes to 27, which is 2.6 MB of seed 001's 90 days (make
+	 * bench: history.db_bytes).  `tier` is now a view with the old
+	 * columns, so the sqlite3 CLI and the views above it read as before;
+	 * the writer and the query module use tier_rows and bind bucket
+	 * indexes (store.h).  Ids go to bucket sizes in ascending order, the
+	 * finest tier first.
+	 */
+	"DROP VIEW metrics;"
+	"DROP VIEW system_metrics;"
+	"DROP VIEW buckets;"
+	"CREATE TABLE tier_ids ("
+	"  id INTEGER PRIMARY KEY,"
+	"  bucket_ms INTEGER NOT NULL UNIQUE);"
+	"INSERT INTO tier_ids (id, bucket_ms) SELECT row_number() OVER"
+	"  (ORDER BY tier) - 1, tier FROM (SELECT DISTINCT tier FROM tier);"
+	"CREATE TABLE tier_rows ("
+	"  tid INTEGER NOT NULL,"		/* tier_ids.id */
+	"  series INTEGER NOT NULL,"
+	"  b INTEGER NOT NULL,"			/* bucket start / bucket_ms */
+	"  count INTEGER NOT NULL,"
+	"  sum REAL NOT NULL,"
+	"  min REAL,"				/* NULL: the sum (count 1) */
+	"  max REAL,"				/* NULL: the min */
+	"  last REAL,"				/* NULL: the max */
+	"  PRIMARY KEY (tid, series, b)) WITHOUT ROWID;"
+	"INSERT INTO tier_rows SELECT i.id, t.series, t.bucket / t.tier,"
+	"  t.count, t.sum, t.min, t.max, t.last"
+	"  FROM tier t JOIN tier_ids i ON i.bucket_ms = t.tier"
+	"  ORDER BY i.id, t.series, t.bucket;"
+	"DROP TABLE tier;"
+	"CREATE VIEW tier AS"
+	"  SELECT i.bucket_ms AS tier, r.series AS series,"
+	"    r.b * i.bucket_ms AS bucket, r.count AS count, r.sum AS sum,"
+	"    r.min AS min, r.max AS max, r.last AS last"
+	"  FROM tier_rows r JOIN tier_ids i ON i.id = r.tid;"
+	"CREATE VIEW buckets AS"
+	"  SELECT tier, series, bucket, count, sum,"
+	"    coalesce(min, sum) AS min, coalesce(max, min, sum) AS max,"
+	"    coalesce(last, max, min, sum) AS last"
+	"  FROM tier;"
+	VIEW_METRICS_9
+	VIEW_SYSTEM_METRICS_9,
 };
 
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -706,8 +791,8 @@ store_open(struct store *s, const struct conf_writer *c)
 	    == -1 ||
 	    prepare(s, &s->head_del, "DELETE FROM head WHERE id IN "
 	    "(SELECT value FROM json_each(?1))") == -1 ||
-	    prepare(s, &s->has_bucket, "SELECT 1 FROM tier WHERE tier = ? AND "
-	    "series = ? AND bucket = ?") == -1 ||
+	    prepare(s, &s->has_bucket, "SELECT 1 FROM tier_rows WHERE tid = "
+	    STORE_TIER_ID_SQL("?1") " AND series = ?2 AND b = ?3") == -1 ||
 	    prepare(s, &s->head_count, "SELECT coalesce(sum(n), 0) FROM head "
 	    "WHERE ?1 = 0 OR up != 0") == -1 ||
 	    prepare(s, &s->pending_new, "SELECT id, series, n, data FROM head "
@@ -1445,7 +1530,7 @@ store_has_bucket(struct store *s, int64_t tier, int64_t series, int64_t bucket)
 
 	sqlite3_bind_int64(s->has_bucket, 1, tier);
 	sqlite3_bind_int64(s->has_bucket, 2, series);
-	sqlite3_bind_int64(s->has_bucket, 3, bucket);
+	sqlite3_bind_int64(s->has_bucket, 3, store_div_floor(bucket, tier));
 	rc = sqlite3_step(s->has_bucket);
 	sqlite3_reset(s->has_bucket);
 	if (rc == SQLITE_ROW)

@@ -21,7 +21,7 @@
 #include "series.h"
 
 /* The schema version this binary migrates to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	8
+#define STORE_SCHEMA_VERSION	9
 
 /* Row ids as a JSON array, for json_each(): one statement per set. */
 struct idlist {
@@ -57,6 +57,33 @@ store_head_key(int64_t t)
 	if (t < STORE_HEAD_KEY_TMIN)
 		t = STORE_HEAD_KEY_TMIN;
 	return t * STORE_HEAD_KEY_MUL;
+}
+
+/*
+ * Tier rows are keyed by the tier's small id (table tier_ids) and the
+ * bucket's index, its start divided by the bucket size (schema 9 says
+ * why).  Readers bind bucket indexes: the first bucket starting at or
+ * after ms is store_div_ceil(ms, size), the last starting at or before it
+ * store_div_floor(ms, size).  STORE_TIER_ID_SQL(x) is the id of the tier
+ * of bucket size x (a bound parameter), NULL if it has none yet.
+ */
+#define STORE_TIER_ID_SQL(x) \
+	"(SELECT id FROM tier_ids WHERE bucket_ms = " x ")"
+
+static inline int64_t
+store_div_floor(int64_t a, int64_t b)
+{
+	int64_t	q = a / b;
+
+	return a % b != 0 && (a < 0) != (b < 0) ? q - 1 : q;
+}
+
+static inline int64_t
+store_div_ceil(int64_t a, int64_t b)
+{
+	int64_t	q = a / b;
+
+	return a % b != 0 && (a < 0) == (b < 0) ? q + 1 : q;
 }
 
 /* Head rows one INSERT statement takes (store.c says why). */
@@ -162,7 +189,8 @@ int	store_put_gap(struct store *, const char *device, const struct gap *g,
 /* 1 if the sample (series, ts) is stored, 0 if not, -1 on error. */
 int	store_has_sample(struct store *, int64_t series, int64_t ts);
 
-/* 1 if tier (bucket size) holds a row for (series, bucket), 0 if not. */
+/* 1 if tier (bucket size) holds a row for (series, the bucket holding
+ * bucket, ms), 0 if not. */
 int	store_has_bucket(struct store *, int64_t tier, int64_t series,
 	    int64_t bucket);
 

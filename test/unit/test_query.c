@@ -128,8 +128,8 @@ setup(void)
 		;
 	if (rc != 0)
 		UNIT_FAIL("rollup: %.200s", s.err);
-	if (sqlite3_exec(s.db, "DELETE FROM tier WHERE tier = 60000 AND "
-	    "series = 2; DELETE FROM chunk WHERE series = 2; DELETE FROM head "
+	if (sqlite3_exec(s.db, "DELETE FROM tier_rows WHERE tid = (SELECT id "
+	    "FROM tier_ids WHERE bucket_ms = 60000) AND series = 2; DELETE FROM chunk WHERE series = 2; DELETE FROM head "
 	    "WHERE series = 2", NULL, NULL, NULL) != SQLITE_OK)
 		UNIT_FAIL("delete: %s", sqlite3_errmsg(s.db));
 	/* B: raw only, the last 90 minutes every 10 s, never rolled up. */

@@ -125,6 +125,88 @@ TEST(newer_schema_is_refused)
 	conf_free(&c);
 }
 
+/* Text of a query's rows, "|" between columns, ";" after each row. */
+static void
+rows_text(sqlite3 *db, const char *sql, char *out, size_t len)
+{
+	sqlite3_stmt	*st;
+	size_t		 o = 0;
+	int		 i;
+
+	out[0] = '\0';
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		snprintf(out, len, "error: %s", sqlite3_errmsg(db));
+		return;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW && o < len)
+		for (i = 0; i < sqlite3_column_count(st) && o < len; i++)
+			o += (size_t)snprintf(out + o, len - o, "%s%s",
+			    sqlite3_column_type(st, i) == SQLITE_NULL ? "-" :
+			    (const char *)sqlite3_column_text(st, i),
+			    i + 1 < sqlite3_column_count(st) ? "|" : ";");
+	sqlite3_finalize(st);
+}
+
+/*
+ * Schema 8's tier table, rows of three tiers (one before 1970, one with
+ * NULLs for the values the view restores) becomes tier_rows under the
+ * `tier` view with the same rows: ids by ascending bucket size, buckets as
+ * indexes.
+ */
+TEST(migration_9_tier_keys)
+{
+	struct store	s;
+	char		got[1024];
+	static const char schema8[] =
+	    "DROP VIEW metrics; DROP VIEW system_metrics;"
+	    "DROP VIEW buckets; DROP VIEW tier; DROP TABLE tier_rows;"
+	    "DROP TABLE tier_ids;"
+	    "CREATE TABLE tier (tier INTEGER NOT NULL, series INTEGER NOT NULL,"
+	    "  bucket INTEGER NOT NULL, count INTEGER NOT NULL, sum REAL NOT"
+	    "  NULL, min REAL, max REAL, last REAL,"
+	    "  PRIMARY KEY (tier, series, bucket)) WITHOUT ROWID;"
+	    "CREATE VIEW buckets AS SELECT * FROM tier;"
+	    "CREATE VIEW metrics AS SELECT 1; CREATE VIEW system_metrics AS"
+	    "  SELECT 1;"
+	    "INSERT INTO tier VALUES (86400000, 1, 1767225600000, 30, 45.0,"
+	    "  1.0, 2.0, 1.5), (60000, 1, 1767225660000, 1, 7.0, NULL, NULL,"
+	    "  NULL), (60000, 1, -120000, 2, 3.0, 1.0, NULL, NULL),"
+	    "  (3600000, 2, 1767222000000, 4, 8.0, 1.0, 3.0, NULL);"
+	    "INSERT INTO series (id, device, name, labels, created_ms) VALUES"
+	    "  (1, 'd', 'm', '', 0);"
+	    "PRAGMA user_version = 8";
+
+	fresh();
+	open_store(&s);
+	CHECK(sqlite3_exec(s.db, schema8, NULL, NULL, NULL) == SQLITE_OK);
+	store_close(&s);
+	open_store(&s);
+	rows_text(s.db, "SELECT * FROM tier_ids ORDER BY id", got, sizeof(got));
+	CHECK_STR(got, "0|60000;1|3600000;2|86400000;");
+	rows_text(s.db, "SELECT tid, series, b FROM tier_rows", got,
+	    sizeof(got));
+	CHECK_STR(got, "0|1|-2;0|1|29453761;1|2|490895;2|1|20454;");
+	rows_text(s.db, "SELECT * FROM tier ORDER BY tier, series, bucket", got,
+	    sizeof(got));
+	CHECK_STR(got, "60000|1|-120000|2|3.0|1.0|-|-;"
+	    "60000|1|1767225660000|1|7.0|-|-|-;"
+	    "3600000|2|1767222000000|4|8.0|1.0|3.0|-;"
+	    "86400000|1|1767225600000|30|45.0|1.0|2.0|1.5;");
+	rows_text(s.db, "SELECT * FROM buckets WHERE tier = 60000 ORDER BY "
+	    "bucket", got, sizeof(got));
+	CHECK_STR(got, "60000|1|-120000|2|3.0|1.0|1.0|1.0;"
+	    "60000|1|1767225660000|1|7.0|7.0|7.0|7.0;");
+	/* The finest tier through the seed 003 view. */
+	rows_text(s.db, "SELECT timestamp, metric_value FROM metrics ORDER BY "
+	    "timestamp", got, sizeof(got));
+	CHECK_STR(got, "-120000|1.5;1767225660000|7.0;");
+	/* A bucket lookup binds the bucket's index. */
+	CHECK_INT(store_has_bucket(&s, 3600000, 2, 1767222000000), 1);
+	CHECK_INT(store_has_bucket(&s, 3600000, 2, 1767225600000), 0);
+	CHECK_INT(store_has_bucket(&s, 60000, 1, -120000), 1);
+	store_close(&s);
+}
+
 TEST(has_sample_head_and_chunk)
 {
 	struct store		s;
@@ -404,6 +486,7 @@ main(void)
 	snprintf(dbpath, sizeof(dbpath), "%s/t.db", dir);
 	RUN(migrations_and_pragmas);
 	RUN(newer_schema_is_refused);
+	RUN(migration_9_tier_keys);
 	RUN(has_sample_head_and_chunk);
 	RUN(head_ids_bound_backfill);
 	RUN(compaction_negative_ids);

@@ -1343,21 +1343,22 @@ compact_decode(struct store *s, int64_t series, int64_t id,
 }
 
 /*
- * Moves the head rows of the plan's next max_series series into chunks,
- * in one transaction, and deletes them.  A row gone since the plan was
+ * Moves the head rows of the plan's next series into chunks, in one
+ * transaction, and deletes them: whole series, until max_rows rows are
+ * taken (at least one series).  A row gone since the plan was
  * made (retention took it) does not come back from the read; one not yet
  * uploaded while the gate is up is left where it is.  Returns the number
  * of series moved.
  */
 static int
-compact_next(struct store *s, int max_series)
+compact_next(struct store *s, size_t max_rows)
 {
 	sqlite3_stmt	*st = s->head_rows;
 	size_t		 i = s->planpos, n = 0;
 	int64_t		 series = -1, cur, id;
 	int		 done = 0, sorted = 1, rc;
 
-	while (i < s->nplan && done < max_series) {
+	while (i < s->nplan && (done == 0 || i - s->planpos < max_rows)) {
 		cur = s->plan[i].series;
 		for (; i < s->nplan && s->plan[i].series == cur; i++)
 			if (ids_add(&s->rows, s->plan[i].id) == -1)
@@ -1417,7 +1418,7 @@ fail:
 }
 
 int
-store_compact_step(struct store *s, int64_t *cursor, int max_series)
+store_compact_step(struct store *s, int64_t *cursor, size_t max_rows)
 {
 	if (*cursor == 0) {
 		if (compact_plan(s) == -1)
@@ -1426,7 +1427,7 @@ store_compact_step(struct store *s, int64_t *cursor, int max_series)
 	}
 	if (s->planpos >= s->nplan)
 		return 0;
-	return compact_next(s, max_series);
+	return compact_next(s, max_rows);
 }
 
 int

@@ -198,14 +198,14 @@ int	store_has_bucket(struct store *, int64_t tier, int64_t series,
 int64_t	store_head_samples(struct store *);
 
 /*
- * One step of a compaction pass: the head rows of up to max_series series
- * move into per-series chunks, in one transaction.  A pass starts with
+ * One step of a compaction pass: the head rows of whole series, until
+ * max_rows rows, move into per-series chunks, in one transaction.  A pass starts with
  * *cursor 0, which lists the head's rows as they are then; later steps
  * take the next series of that list.  Returns the number of series
  * compacted (0: the pass is complete), or -1; a failed step may be
  * retried with the same cursor.
  */
-int	store_compact_step(struct store *, int64_t *cursor, int max_series);
+int	store_compact_step(struct store *, int64_t *cursor, size_t max_rows);
 
 /*
  * Upload state of head rows (inside a transaction): up is 1 uploaded or

@@ -779,8 +779,8 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "?1 AND t1 >= ?2 AND t0 <= ?2") == -1 ||
 	    /* The compaction plan: every head row's series, or only the
 	     * uploaded ones' while an uploader is configured. */
-	    prepare(s, &s->head_plan, "SELECT id, series FROM head") == -1 ||
-	    prepare(s, &s->head_plan_up, "SELECT id, series FROM head WHERE "
+	    prepare(s, &s->head_plan, "SELECT id, series, n FROM head") == -1 ||
+	    prepare(s, &s->head_plan_up, "SELECT id, series, n FROM head WHERE "
 	    "up != 0") == -1 ||
 	    /* A compaction step's rows, in the plan's order (the array's:
 	     * CROSS JOIN keeps it the outer loop), and their removal: one
@@ -1236,7 +1236,8 @@ compact_plan(struct store *s)
 			s->plancap = nc;
 		}
 		s->plan[s->nplan].id = sqlite3_column_int64(st, 0);
-		s->plan[s->nplan++].series = sqlite3_column_int64(st, 1);
+		s->plan[s->nplan].series = sqlite3_column_int64(st, 1);
+		s->plan[s->nplan++].n = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -1344,25 +1345,27 @@ compact_decode(struct store *s, int64_t series, int64_t id,
 
 /*
  * Moves the head rows of the plan's next series into chunks, in one
- * transaction, and deletes them: whole series, until max_rows rows are
- * taken (at least one series).  A row gone since the plan was
+ * transaction, and deletes them: whole series, until they hold
+ * max_samples samples (at least one series).  A row gone since the plan was
  * made (retention took it) does not come back from the read; one not yet
  * uploaded while the gate is up is left where it is.  Returns the number
  * of series moved.
  */
 static int
-compact_next(struct store *s, size_t max_rows)
+compact_next(struct store *s, int64_t max_samples)
 {
 	sqlite3_stmt	*st = s->head_rows;
 	size_t		 i = s->planpos, n = 0;
-	int64_t		 series = -1, cur, id;
+	int64_t		 series = -1, cur, id, taken = 0;
 	int		 done = 0, sorted = 1, rc;
 
-	while (i < s->nplan && (done == 0 || i - s->planpos < max_rows)) {
+	while (i < s->nplan && (done == 0 || taken < max_samples)) {
 		cur = s->plan[i].series;
-		for (; i < s->nplan && s->plan[i].series == cur; i++)
+		for (; i < s->nplan && s->plan[i].series == cur; i++) {
 			if (ids_add(&s->rows, s->plan[i].id) == -1)
 				goto nomem;
+			taken += s->plan[i].n;
+		}
 		done++;
 	}
 	if (ids_close(&s->rows) == -1)
@@ -1418,7 +1421,7 @@ fail:
 }
 
 int
-store_compact_step(struct store *s, int64_t *cursor, size_t max_rows)
+store_compact_step(struct store *s, int64_t *cursor, int64_t max_samples)
 {
 	if (*cursor == 0) {
 		if (compact_plan(s) == -1)
@@ -1427,7 +1430,7 @@ store_compact_step(struct store *s, int64_t *cursor, size_t max_rows)
 	}
 	if (s->planpos >= s->nplan)
 		return 0;
-	return compact_next(s, max_rows);
+	return compact_next(s, max_samples);
 }
 
 int

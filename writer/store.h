@@ -97,7 +97,7 @@ struct head_q {
 
 /* A head row in a compaction pass's plan. */
 struct head_ref {
-	int64_t		 series, id;
+	int64_t		 series, id, n;
 };
 
 struct store {
@@ -199,13 +199,15 @@ int64_t	store_head_samples(struct store *);
 
 /*
  * One step of a compaction pass: the head rows of whole series, until
- * max_rows rows, move into per-series chunks, in one transaction.  A pass starts with
+ * they hold max_samples samples, move into per-series chunks, in one
+ * transaction.  A pass starts with
  * *cursor 0, which lists the head's rows as they are then; later steps
  * take the next series of that list.  Returns the number of series
  * compacted (0: the pass is complete), or -1; a failed step may be
  * retried with the same cursor.
  */
-int	store_compact_step(struct store *, int64_t *cursor, size_t max_rows);
+int	store_compact_step(struct store *, int64_t *cursor,
+	    int64_t max_samples);
 
 /*
  * Upload state of head rows (inside a transaction): up is 1 uploaded or

@@ -58,19 +58,21 @@
 #define RETRY_MAX_MS	8000
 
 /*
- * Compaction moves whole series, this many head rows, per transaction.
- * Steps are few and large because every step rewrites each head page it
- * touches -- a page holds rows of every series -- while a step that
- * empties a page frees it without writing it.  Seed 001's installation
- * (255 series every 5 s) compacts 30,600 rows every 10 minutes: in steps
- * of 64 series that wrote 9.2 MB, each head page four times over, some
- * 300 bytes per sample (make bench: history.write_bytes_per_sample).  A
- * step costs some 3 us a row on the 2-core bench machine (255 series,
- * 6,230 rows: 18 ms), so one of 16384 rows holds a flush up for about 50
- * ms there and several times that on a Pi: once per compaction, and
- * inside the flush_ms a producer waits for its ACK anyway.
+ * Compaction moves whole series, up to this many samples, per
+ * transaction.  Steps are few and large because a step rewrites each head
+ * page it touches -- a page holds rows of every series -- while a step
+ * that empties a page frees it without writing it.  Seed 001's
+ * installation (255 series every 5 s) compacts 30,600 one-sample rows
+ * every 10 minutes: in steps of 64 series that wrote 9.2 MB, each head
+ * page four times over, some 300 bytes per sample (make bench:
+ * history.write_bytes_per_sample); in one step it writes the chunks and
+ * the freed pages' bookkeeping.  A step costs some 3 us a row on the
+ * 2-core bench machine (255 series, 6,230 rows: 18 ms), so a full one
+ * holds a flush up for about 100 ms there and several times that on a
+ * Pi: once per compaction, against the flush_ms a producer waits for its
+ * ACK anyway.
  */
-#define COMPACT_STEP_ROWS	16384
+#define COMPACT_STEP_SAMPLES	32768
 
 /*
  * A rollup step recomputes at most this many buckets of one series: a few
@@ -757,7 +759,7 @@ compact_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	n = store_compact_step(&w->store, &w->compact_cursor,
-	    COMPACT_STEP_ROWS);
+	    COMPACT_STEP_SAMPLES);
 	if (n == -1) {
 		log_once_fail(&w->compact_fail, LOG_ERR, "compaction: %s; "
 		    "will retry", w->store.err);

@@ -29,6 +29,12 @@ SANFLAGS =
 # sampler.rss_kb).  -g still gives a debugger .debug_frame.  The
 # sanitizers keep their tables, for their stack traces.
 UNWIND	= -fno-asynchronous-unwind-tables
+# The static libraries tern-sampler links were built with the tables:
+# 28 kB of .eh_frame and its index, mapped and resident with the
+# read-only data beside them.  The link leaves out the index (and so the
+# program header that points at it) and objcopy the tables.
+SAMPLER_NOEH_LD = -Wl,--no-eh-frame-hdr
+SAMPLER_NOEH	= objcopy --remove-section=.eh_frame $@
 OPT	?= -O2
 endif
 
@@ -142,7 +148,8 @@ $(BUILD)/lib%.a:
 $(BUILD)/tern-writer: $(call obj,$(WRITER_MAIN)) $(LIBWRITER) $(LIBPROTO)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tern-sampler: $(call obj,$(SAMPLER_MAIN)) $(LIBSAMPLER) $(LIBPROTO)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(SAMPLER_LDLIBS)
+	$(CC) $(ALL_LDFLAGS) $(SAMPLER_NOEH_LD) -o $@ $^ $(SAMPLER_LDLIBS)
+	$(SAMPLER_NOEH)
 $(BUILD)/ternctl: $(call obj,$(CTL_MAIN)) $(LIBCTL) $(LIBWRITER) $(LIBPROTO)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS)
 $(BUILD)/tern-uploader: $(call obj,$(UPLOADER_MAIN)) $(LIBUPLOADER) $(LIBPROTO)

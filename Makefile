@@ -32,7 +32,7 @@ UNWIND	= -fno-asynchronous-unwind-tables
 # The static libraries tern-sampler links were built with the tables:
 # 28 kB of .eh_frame and its index, mapped and resident with the
 # read-only data beside them.  The link leaves out the index (and so the
-# program header that points at it) and objcopy the tables.
+# program header that points at it), and objcopy removes the tables.
 SAMPLER_NOEH_LD = -Wl,--no-eh-frame-hdr
 SAMPLER_NOEH	= objcopy --remove-section=.eh_frame $@
 OPT	?= -O2

@@ -69,9 +69,9 @@ int		 rollup_too_late(struct rollup *, struct series *s, int64_t ts,
 		    int64_t now_ms);
 
 /*
- * One bounded step: recomputes up to max_buckets complete buckets of one
- * series in one tier, in one transaction.  Returns >0 if it did something
- * (call again), 0 when nothing is due, or -1 (store->err).
+ * One bounded step: recomputes up to max_buckets complete buckets, of one
+ * series or of several in turn, in one transaction.  Returns >0 if it did
+ * something (call again), 0 when nothing is due, or -1 (store->err).
  */
 int		 rollup_step(struct rollup *, int64_t now_ms, int max_buckets);
 

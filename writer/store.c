@@ -1270,20 +1270,34 @@ head_next_load(struct store *s)
  * are time keys (store.h), so a sample from before 1970 makes one
  * negative.
  */
+/* Room for need more bytes in l. */
+static int
+ids_room(struct idlist *l, size_t need)
+{
+	char	*np;
+	size_t	 nc = l->cap ? l->cap : 4096;
+
+	while (nc - l->len < need)
+		nc *= 2;
+	if (nc == l->cap)
+		return 0;
+	if ((np = realloc(l->p, nc)) == NULL)
+		return -1;
+	l->p = np;
+	l->cap = nc;
+	return 0;
+}
+
 static int
 ids_add(struct idlist *l, int64_t id)
 {
-	char		 digits[24], *np;
-	size_t		 nc, nd = 0;
+	char		 digits[24];
+	size_t		 nd = 0;
 	uint64_t	 u = id < 0 ? -(uint64_t)id : (uint64_t)id;
 
-	if (l->cap - l->len < sizeof(digits) + 2) {
-		nc = l->cap ? l->cap * 2 : 4096;
-		if ((np = realloc(l->p, nc)) == NULL)
-			return -1;
-		l->p = np;
-		l->cap = nc;
-	}
+	/* Separator, sign, digits, and a closing ']' to come. */
+	if (ids_room(l, sizeof(digits) + 3) == -1)
+		return -1;
 	do {
 		digits[nd++] = (char)('0' + u % 10);
 		u /= 10;
@@ -1297,21 +1311,14 @@ ids_add(struct idlist *l, int64_t id)
 	return 0;
 }
 
-/* Closes the array: "[]" when nothing was added (ids_add left room). */
+/* Closes the array: "[]" when nothing was added. */
 static int
 ids_close(struct idlist *l)
 {
-	char	*np;
-
-	if (l->len == 0) {
-		if (l->cap < 2) {
-			if ((np = realloc(l->p, 4096)) == NULL)
-				return -1;
-			l->p = np;
-			l->cap = 4096;
-		}
+	if (ids_room(l, 2) == -1)
+		return -1;
+	if (l->len == 0)
 		l->p[l->len++] = '[';
-	}
 	l->p[l->len++] = ']';
 	return 0;
 }
@@ -1415,7 +1422,7 @@ nomem:
 fail:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	store_rollback(s);		/* none open: nothing to do */
+	store_rollback(s);	/* a no-op if store_begin failed */
 	s->rows.len = s->dels.len = 0;
 	return -1;
 }

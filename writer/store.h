@@ -70,20 +70,17 @@ store_head_key(int64_t t)
 #define STORE_TIER_ID_SQL(x) \
 	"(SELECT id FROM tier_ids WHERE bucket_ms = " x ")"
 
+/* a / b rounded down and up, for b > 0 (C's / truncates toward zero). */
 static inline int64_t
 store_div_floor(int64_t a, int64_t b)
 {
-	int64_t	q = a / b;
-
-	return a % b != 0 && (a < 0) != (b < 0) ? q - 1 : q;
+	return a / b - (a % b < 0);
 }
 
 static inline int64_t
 store_div_ceil(int64_t a, int64_t b)
 {
-	int64_t	q = a / b;
-
-	return a % b != 0 && (a < 0) == (b < 0) ? q + 1 : q;
+	return a / b + (a % b > 0);
 }
 
 /* Head rows one INSERT statement takes (store.c says why). */
@@ -200,9 +197,8 @@ int64_t	store_head_samples(struct store *);
 /*
  * One step of a compaction pass: the head rows of whole series, until
  * they hold max_samples samples, move into per-series chunks, in one
- * transaction.  A pass starts with
- * *cursor 0, which lists the head's rows as they are then; later steps
- * take the next series of that list.  Returns the number of series
+ * transaction.  A pass starts with *cursor 0, which lists the head's rows
+ * as they are then; later steps take the next series of that list.  Returns the number of series
  * compacted (0: the pass is complete), or -1; a failed step may be
  * retried with the same cursor.
  */

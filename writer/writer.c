@@ -75,9 +75,9 @@
 #define COMPACT_STEP_SAMPLES	32768
 
 /*
- * A rollup step recomputes at most this many buckets of one series: a few
- * hundred rows read and written, well under the few milliseconds a flush
- * may wait behind it.
+ * A rollup step recomputes at most this many buckets, of one series or
+ * several: a few hundred rows read and written, well under the few
+ * milliseconds a flush may wait behind it.
  */
 #define ROLLUP_STEP_BUCKETS	512
 

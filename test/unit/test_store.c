@@ -204,6 +204,13 @@ TEST(migration_9_tier_keys)
 	CHECK_INT(store_has_bucket(&s, 3600000, 2, 1767222000000), 1);
 	CHECK_INT(store_has_bucket(&s, 3600000, 2, 1767225600000), 0);
 	CHECK_INT(store_has_bucket(&s, 60000, 1, -120000), 1);
+	/* The bucket-index bounds readers bind, either side of 0. */
+	CHECK_INT(store_div_floor(-1, 60000), -1);
+	CHECK_INT(store_div_ceil(-1, 60000), 0);
+	CHECK_INT(store_div_floor(-120000, 60000), -2);
+	CHECK_INT(store_div_ceil(-120000, 60000), -2);
+	CHECK_INT(store_div_floor(59999, 60000), 0);
+	CHECK_INT(store_div_ceil(60001, 60000), 2);
 	store_close(&s);
 }
 

@@ -419,3 +419,177 @@ chunk_count(const uint8_t *p, size_t n)
 {
 	return chunk_walk(p, n, NULL, NULL, CHUNK_MAX_SAMPLES, NULL, 0, 0);
 }
+
+/* --- packed head rows (chunk.h) --- */
+
+size_t
+pack_begin(uint8_t *out, int64_t base)
+{
+	return (size_t)(put_varint(out, zigzag((uint64_t)base)) - out);
+}
+
+size_t
+pack_put(uint8_t *out, int64_t prev, int64_t series, int64_t base,
+    const int64_t *ts, const double *v, size_t n)
+{
+	uint8_t	*o = out;
+	size_t	 i;
+
+	if (series <= prev || prev < 0 || n == 0 || n > CHUNK_MAX_SAMPLES)
+		return 0;
+	for (i = 1; i < n; i++)
+		if (ts[i] <= ts[i - 1])
+			return 0;
+	o = put_varint(o, (uint64_t)(series - prev));
+	o = put_varint(o, n);
+	for (i = 0; i < n; i++) {
+		o = put_varint(o, zigzag((uint64_t)ts[i] - (uint64_t)base));
+		put_le64(o, dbits(v[i]));
+		o += 8;
+	}
+	return (size_t)(o - out);
+}
+
+int
+pack_open(struct pack_iter *it, const uint8_t *p, size_t n, char *err,
+    size_t errlen)
+{
+	uint64_t	z;
+
+	memset(it, 0, sizeof(*it));
+	if (p == NULL || n == 0) {
+		fail(err, errlen, "packed row: empty");
+		return -1;
+	}
+	it->end = p + n;
+	if (get_varint(&p, it->end, &z, "packed row base", NO_INDEX, err,
+	    errlen) == -1)
+		return -1;
+	if (p == it->end) {
+		fail(err, errlen, "packed row: no entries");
+		return -1;
+	}
+	it->p = p;
+	it->base = (int64_t)unzigzag(z);
+	return 0;
+}
+
+/* The walker behind pack_next and pack_find; ts NULL only validates. */
+static long
+pack_walk(struct pack_iter *it, int64_t *series, int64_t *ts, double *v,
+    size_t max, char *err, size_t errlen)
+{
+	const uint8_t	*p = it->p;
+	uint64_t	 d, n, z, i;
+	int64_t		 t, prev = 0;
+
+	if (p == it->end)
+		return 0;
+	if (get_varint(&p, it->end, &d, "packed entry series", it->idx, err,
+	    errlen) == -1 ||
+	    get_varint(&p, it->end, &n, "packed entry count", it->idx, err,
+	    errlen) == -1)
+		return -1;
+	if (d == 0 || d > (uint64_t)(INT64_MAX - it->series)) {
+		fail(err, errlen, "packed entry %zu: series not ascending",
+		    it->idx);
+		return -1;
+	}
+	if (n == 0 || n > CHUNK_MAX_SAMPLES || (ts != NULL && n > max)) {
+		fail(err, errlen, "packed entry %zu: %llu samples", it->idx,
+		    (unsigned long long)n);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (get_varint(&p, it->end, &z, "packed timestamp", it->idx,
+		    err, errlen) == -1)
+			return -1;
+		t = (int64_t)((uint64_t)it->base + unzigzag(z));
+		if (i > 0 && t <= prev) {
+			fail(err, errlen, "packed entry %zu: timestamp %llu "
+			    "not increasing", it->idx, (unsigned long long)i);
+			return -1;
+		}
+		if ((size_t)(it->end - p) < 8) {
+			fail(err, errlen, "packed entry %zu: truncated value",
+			    it->idx);
+			return -1;
+		}
+		if (ts != NULL) {
+			ts[i] = t;
+			v[i] = bitsd(get_le64(p));
+		}
+		p += 8;
+		if (i == 0)
+			it->first = t;
+		prev = t;
+	}
+	it->last = prev;
+	it->series += (int64_t)d;
+	it->idx++;
+	it->p = p;
+	*series = it->series;
+	return (long)n;
+}
+
+long
+pack_next(struct pack_iter *it, int64_t *series, int64_t *ts, double *v,
+    size_t max, char *err, size_t errlen)
+{
+	return pack_walk(it, series, ts, v, max, err, errlen);
+}
+
+long
+pack_find(const uint8_t *p, size_t n, int64_t series, int64_t *ts, double *v,
+    size_t max, char *err, size_t errlen)
+{
+	struct pack_iter	it, at;
+	int64_t			s;
+	long			k;
+
+	if (pack_open(&it, p, n, err, errlen) == -1)
+		return -1;
+	for (;;) {
+		at = it;
+		/* Entries before it are validated, not stored. */
+		if ((k = pack_walk(&it, &s, NULL, NULL, 0, err, errlen)) <= 0)
+			return k;
+		if (s == series)
+			return pack_walk(&at, &s, ts, v, max, err, errlen);
+		if (s > series)
+			return 0;	/* ascending: it is not here */
+	}
+}
+
+long
+head_decode(int64_t row_series, int64_t series, const uint8_t *p, size_t n,
+    int64_t *ts, double *v, size_t max, char *err, size_t errlen)
+{
+	if (row_series == 0)
+		return pack_find(p, n, series, ts, v, max, err, errlen);
+	if (row_series != series)
+		return 0;
+	return chunk_decode(p, n, ts, v, max, err, errlen);
+}
+
+long
+pack_span(const uint8_t *p, size_t n, int64_t series, int64_t *first,
+    int64_t *last)
+{
+	struct pack_iter	it;
+	int64_t			s;
+	long			k;
+
+	if (pack_open(&it, p, n, NULL, 0) == -1)
+		return -1;
+	while ((k = pack_walk(&it, &s, NULL, NULL, 0, NULL, 0)) > 0) {
+		if (s == series) {
+			*first = it.first;
+			*last = it.last;
+			return k;
+		}
+		if (s > series)
+			return 0;
+	}
+	return k;
+}

@@ -66,4 +66,79 @@ long	chunk_decode(const uint8_t *p, size_t n, int64_t *ts, double *v,
 /* The sample count from a chunk's header, or -1 if it is malformed. */
 long	chunk_count(const uint8_t *p, size_t n);
 
+/*
+ * A packed head row holds a commit's short runs of many series in one
+ * BLOB (store.c says when a run is packed), so that a commit of a round
+ * of a few hundred series adds one row instead of a row per series:
+ *
+ *   header   zigzag  base               ms since the epoch
+ *   then entries, series strictly ascending, to the end of the BLOB:
+ *            varint  series             the first entry's id, then the
+ *                                       difference from the previous (>= 1)
+ *            varint  count              1 .. CHUNK_MAX_SAMPLES
+ *            count x zigzag  ts - base  strictly increasing
+ *                    8 bytes value      IEEE-754 bits, little-endian
+ *
+ * A row holds at least one entry.  A round of samples taken at the same
+ * time costs some 11 bytes a sample:
+ * no value compression, since an entry holds a sample or two.  Decoders
+ * reject what does not parse exactly, as chunk_decode does.
+ */
+#define PACK_HEADER_MAX_BYTES	10
+#define PACK_ENTRY_MAX_BYTES(n)	(10 + 10 + (size_t)(n) * (10 + 8))
+
+struct pack_iter {
+	const uint8_t	*p, *end;
+	int64_t		 base;
+	int64_t		 series;	/* of the entry last read */
+	int64_t		 first, last;	/* its first and last ts */
+	size_t		 idx;
+};
+
+/* Writes the header into out (PACK_HEADER_MAX_BYTES); returns its length. */
+size_t	pack_begin(uint8_t *out, int64_t base);
+
+/*
+ * Appends the entry of series (> prev, the previous entry's series or 0)
+ * with n samples (ts strictly increasing) to out, which must hold
+ * PACK_ENTRY_MAX_BYTES(n).  Returns its length, 0 on bad arguments.
+ */
+size_t	pack_put(uint8_t *out, int64_t prev, int64_t series, int64_t base,
+	    const int64_t *ts, const double *v, size_t n);
+
+/* Reads a packed row's header; -1 with a reason in err. */
+int	pack_open(struct pack_iter *, const uint8_t *p, size_t n, char *err,
+	    size_t errlen);
+
+/*
+ * Decodes the next entry into *series and ts, v (max entries each).
+ * Returns its sample count, 0 at the end of the row, -1 with a reason.
+ */
+long	pack_next(struct pack_iter *, int64_t *series, int64_t *ts,
+	    double *v, size_t max, char *err, size_t errlen);
+
+/*
+ * Decodes the entry of series from a packed row.  Returns its sample count,
+ * 0 if the row holds none of it, -1 with a reason (entries before it are
+ * validated too).
+ */
+long	pack_find(const uint8_t *p, size_t n, int64_t series, int64_t *ts,
+	    double *v, size_t max, char *err, size_t errlen);
+
+/*
+ * The first and last timestamps of series' entry in a packed row, without
+ * decoding the values.  Returns the count, 0 if absent, -1 if corrupt.
+ */
+long	pack_span(const uint8_t *p, size_t n, int64_t series, int64_t *first,
+	    int64_t *last);
+
+/*
+ * A head row's samples of series: a row of one series (row_series ==
+ * series) is a chunk, a packed row (row_series 0) is searched.  Returns
+ * the count, 0 if the row holds none of series, -1 with a reason.
+ */
+long	head_decode(int64_t row_series, int64_t series, const uint8_t *p,
+	    size_t n, int64_t *ts, double *v, size_t max, char *err,
+	    size_t errlen);
+
 #endif

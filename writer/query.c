@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
 #include "query.h"
 #include "read.h"
 #include "series.h"
@@ -62,10 +63,12 @@ query_open(const char *path, const struct conf_writer *c, char *err,
 	    sqlite3_prepare_v3(q->db, "SELECT min(b) * ?1 FROM tier_rows WHERE "
 	    "tid = " STORE_TIER_ID_SQL("?1") " AND series = ?2", -1,
 	    SQLITE_PREPARE_PERSISTENT, &q->tier_min, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(q->db, "SELECT min(m) FROM (SELECT min(t0) AS m "
-	    "FROM chunk WHERE series = ?1 UNION ALL SELECT min(t0) FROM head "
-	    "WHERE series = ?1)", -1, SQLITE_PREPARE_PERSISTENT, &q->raw_min,
-	    NULL) != SQLITE_OK ||
+	    /* A packed head row's t0 is its oldest sample of any series:
+	     * oldest() looks inside it. */
+	    sqlite3_prepare_v3(q->db, "SELECT min(t0), 1, NULL FROM chunk "
+	    "WHERE series = ?1 UNION ALL SELECT t0, series, CASE series WHEN 0 "
+	    "THEN data END FROM head WHERE series IN (0, ?1)", -1,
+	    SQLITE_PREPARE_PERSISTENT, &q->raw_min, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(q->db, "SELECT id, device, name, labels FROM "
 	    "series WHERE (?1 = '' OR device = ?1) AND (?2 = '' OR name = ?2) "
 	    "AND (?3 = '' OR instr(labels, ?3) > 0) ORDER BY device, name, "
@@ -227,9 +230,19 @@ oldest(struct query *q, int64_t series)
 	uint32_t	i;
 
 	sqlite3_bind_int64(q->raw_min, 1, series);
-	if (sqlite3_step(q->raw_min) == SQLITE_ROW &&
-	    sqlite3_column_type(q->raw_min, 0) != SQLITE_NULL)
-		best = sqlite3_column_int64(q->raw_min, 0);
+	while (sqlite3_step(q->raw_min) == SQLITE_ROW) {
+		int64_t	first, last;
+
+		if (sqlite3_column_type(q->raw_min, 0) == SQLITE_NULL ||
+		    (v = sqlite3_column_int64(q->raw_min, 0)) >= best)
+			continue;
+		if (sqlite3_column_int64(q->raw_min, 1) != 0)
+			best = v;
+		else if (pack_span(sqlite3_column_blob(q->raw_min, 2),
+		    (size_t)sqlite3_column_bytes(q->raw_min, 2), series,
+		    &first, &last) > 0 && first < best)
+			best = first;
+	}
 	sqlite3_reset(q->raw_min);
 	for (i = 0; i < q->c.ntiers; i++) {
 		sqlite3_bind_int64(q->tier_min, 1, q->c.tiers[i].bucket_ms);

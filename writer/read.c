@@ -2,7 +2,9 @@
  * read.c -- see read.h.
  *
  * A series' samples are spread over head rows and chunk rows, each an
- * encoded run in ascending time.  Both tables are indexed on (series, t1),
+ * encoded run in ascending time; a packed head row (series 0) holds short
+ * runs of many series, and its t0 and t1 bound all of them.  Chunks are
+ * indexed on (series, t1) and head rows are numbered by time (store.h),
  * so walking t1 downwards visits the newest runs first; for "the newest
  * max samples" the walk stops as soon as no remaining run can hold a
  * sample newer than the max-th newest already found -- every remaining
@@ -26,11 +28,11 @@ struct raw_reader {
 };
 
 static const char RUNS_SQL[] =
-	"SELECT t0, t1, data FROM head WHERE id >= " STORE_HEAD_KEY_SQL("?2")
-	" AND series = ?1 AND t1 >= ?2 "
+	"SELECT t0, t1, data, series FROM head WHERE id >= "
+	STORE_HEAD_KEY_SQL("?2") " AND series IN (0, ?1) AND t1 >= ?2 "
 	"UNION ALL "
-	"SELECT t0, t1, data FROM chunk WHERE series = ?1 AND t1 >= ?2 "
-	"ORDER BY 2 DESC";
+	"SELECT t0, t1, data, series FROM chunk WHERE series = ?1 AND "
+	"t1 >= ?2 ORDER BY 2 DESC";
 
 static struct raw_reader *
 reader_init(sqlite3 *db, int own, char *err, size_t errlen)
@@ -198,7 +200,8 @@ raw_read(struct raw_reader *r, int64_t series, int64_t from, int64_t to,
 			break;		/* nothing left can be newer */
 		if (t0 > to)
 			continue;
-		k = chunk_decode(sqlite3_column_blob(r->runs, 2),
+		k = head_decode(sqlite3_column_int64(r->runs, 3), series,
+		    sqlite3_column_blob(r->runs, 2),
 		    (size_t)sqlite3_column_bytes(r->runs, 2), r->ts, r->v,
 		    CHUNK_MAX_SAMPLES, why, sizeof(why));
 		if (k < 0) {

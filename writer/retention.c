@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chunk.h"
 #include "log.h"
 #include "retention.h"
 
@@ -12,16 +13,16 @@
 #define RETENTION_STEP_SERIES	64
 /* Pending head rows dropped per transaction when over the cap. */
 #define RETENTION_CAP_ROWS	1000
-/* Free pages below which (or below 1/RETENTION_VACUUM_SHARE of the
- * file) nothing is vacuumed: they are reused by the next inserts.  1 MiB
- * at 4 KiB pages, more than a steady-state pass frees. */
-#define RETENTION_VACUUM_MIN_FREE	256
+/* Free bytes below which (or below 1/RETENTION_VACUUM_SHARE of the
+ * file) nothing is vacuumed: they are reused by the next inserts.  More
+ * than a steady-state pass frees. */
+#define RETENTION_VACUUM_MIN_FREE	(1 << 20)
 #define RETENTION_VACUUM_SHARE		20
 /* Retention cuts at whole 1/RETENTION_GRANULES of a window (see
  * granule_floor): 16 keeps at most 6% more than asked for. */
 #define RETENTION_GRANULES	16
-/* Pages handed back per incremental vacuum call (4 MiB at 4 KiB). */
-#define RETENTION_VACUUM_PAGES	1024
+/* Bytes handed back per incremental vacuum call. */
+#define RETENTION_VACUUM_BYTES	(4 << 20)
 
 struct retention {
 	struct store		*store;
@@ -31,6 +32,9 @@ struct retention {
 	sqlite3_stmt		*min_dirty, *del_chunk, *del_head, *del_tier;
 	sqlite3_stmt		*pending_bytes, *oldest_pending, *del_row;
 	sqlite3_stmt		*freelist, *vacuum, *page_count;
+	/* The lowest raw cutoff of the pass's series so far: packed head
+	 * rows (store.h) hold many series and go once older than it. */
+	int64_t			 pack_cut;
 };
 
 static int
@@ -51,11 +55,14 @@ retention_new(struct store *store, struct series_table *series,
     const struct rollup *ru, char *err, size_t errlen)
 {
 	struct retention	*r;
+	char			 vacuum_sql[64];
 
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	snprintf(vacuum_sql, sizeof(vacuum_sql), "PRAGMA incremental_vacuum(%d)",
+	    RETENTION_VACUUM_BYTES / store->page_size);
 	r->store = store;
 	r->series = series;
 	r->ru = ru;
@@ -75,14 +82,14 @@ retention_new(struct store *store, struct series_table *series,
 	    prep(r, &r->pending_bytes, "SELECT coalesce(sum(length(data)), 0) "
 	    "FROM head WHERE up = 0", err, errlen) == -1 ||
 	    prep(r, &r->oldest_pending, "SELECT h.id, h.t0, h.t1, h.n, "
-	    "length(h.data), s.device FROM head h JOIN series s ON s.id = "
-	    "h.series WHERE h.up = 0 ORDER BY h.id LIMIT ?", err, errlen) == -1 ||
+	    "length(h.data), s.device, CASE h.series WHEN 0 THEN h.data END "
+	    "FROM head h LEFT JOIN series s ON s.id = h.series WHERE h.up = 0 "
+	    "ORDER BY h.id LIMIT ?", err, errlen) == -1 ||
 	    prep(r, &r->del_row, "DELETE FROM head WHERE id = ?", err,
 	    errlen) == -1 ||
 	    prep(r, &r->freelist, "PRAGMA freelist_count", err, errlen) == -1 ||
 	    prep(r, &r->page_count, "PRAGMA page_count", err, errlen) == -1 ||
-	    prep(r, &r->vacuum, "PRAGMA incremental_vacuum(1024)", err,
-	    errlen) == -1) {
+	    prep(r, &r->vacuum, vacuum_sql, err, errlen) == -1) {
 		retention_free(r);
 		return NULL;
 	}
@@ -181,6 +188,7 @@ prune_series(struct retention *r, const struct conf_writer *c,
 	for (i = 0; i < c->ntiers; i++)
 		cutoff = min64(cutoff, oldest_dirty(r, c->tiers[i].bucket_ms, id));
 	rollup_raw_keep(r->ru, s, now, &cutoff);
+	r->pack_cut = min64(r->pack_cut, cutoff);
 	sqlite3_bind_int64(r->del_chunk, 1, id);
 	sqlite3_bind_int64(r->del_chunk, 2, cutoff);
 	if (delete(r, r->del_chunk, &r->st.raw_rows, "raw chunks") == -1)
@@ -204,6 +212,38 @@ prune_series(struct retention *r, const struct conf_writer *c,
 			return -1;
 	}
 	return 0;
+}
+
+static int
+prune_packed(struct retention *r)
+{
+	sqlite3_bind_int64(r->del_head, 1, 0);
+	sqlite3_bind_int64(r->del_head, 2, r->pack_cut);
+	sqlite3_bind_int(r->del_head, 3, r->store->upload_gate);
+	return delete(r, r->del_head, &r->st.raw_rows, "packed raw head");
+}
+
+/*
+ * The device of oldest_pending's row: its series', or for a packed row its
+ * first entry's (a packed row holds one device's series).
+ */
+static const char *
+pending_device(struct retention *r)
+{
+	sqlite3_stmt		*st = r->oldest_pending;
+	const struct series	*s;
+	struct pack_iter	 it;
+	int64_t			 series;
+
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL)
+		return (const char *)sqlite3_column_text(st, 5);
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
+	    pack_open(&it, sqlite3_column_blob(st, 6),
+	    (size_t)sqlite3_column_bytes(st, 6), NULL, 0) == 0 &&
+	    pack_next(&it, &series, NULL, NULL, 0, NULL, 0) > 0 &&
+	    (s = series_by_id(r->series, series)) != NULL)
+		return s->device;
+	return "";
 }
 
 /*
@@ -233,8 +273,7 @@ cap_step(struct retention *r, const struct conf_writer *c, int64_t now)
 	sqlite3_bind_int(r->oldest_pending, 1, RETENTION_CAP_ROWS);
 	while (excess > 0 &&
 	    (rc = sqlite3_step(r->oldest_pending)) == SQLITE_ROW) {
-		const char *dev = (const char *)sqlite3_column_text(
-		    r->oldest_pending, 5);
+		const char *dev = pending_device(r);
 
 		/* One gap row per run of rows from the same device. */
 		if (g.count > 0 && strcmp(device, dev) != 0) {
@@ -302,7 +341,7 @@ vacuum_step(struct retention *r)
 	if (sqlite3_step(r->page_count) == SQLITE_ROW)
 		pages = sqlite3_column_int64(r->page_count, 0);
 	sqlite3_reset(r->page_count);
-	if (before < RETENTION_VACUUM_MIN_FREE ||
+	if (before * r->store->page_size < RETENTION_VACUUM_MIN_FREE ||
 	    before * RETENTION_VACUUM_SHARE < pages)
 		return 0;
 	while (sqlite3_step(r->vacuum) == SQLITE_ROW)
@@ -325,6 +364,8 @@ retention_step(struct retention *r, const struct conf_writer *c,
 	int	n = 0, rc;
 
 	if (*cursor <= r->series->max_id) {
+		if (*cursor == 0)
+			r->pack_cut = INT64_MAX;
 		if (store_begin(r->store) == -1)
 			return -1;
 		for (id = *cursor + 1; id <= r->series->max_id &&
@@ -336,6 +377,13 @@ retention_step(struct retention *r, const struct conf_writer *c,
 				return -1;
 			}
 			n++;
+		}
+		/* The pass's last step: packed rows older than every
+		 * series' cutoff. */
+		if (id > r->series->max_id && r->pack_cut != INT64_MAX &&
+		    prune_packed(r) == -1) {
+			store_rollback(r->store);
+			return -1;
 		}
 		if (store_commit(r->store) == -1) {
 			store_rollback(r->store);

@@ -201,11 +201,13 @@ rollup_new(struct store *store, struct series_table *series,
 	    prep(r, &r->load_rolled, "SELECT tier, series, upto FROM rolled",
 	    err, errlen) == -1 ||
 	    /* A chunk that ends at or after from holds the first sample at
-	     * or after from, or starts after it. */
+	     * or after from, or starts after it.  A packed head row (series
+	     * 0) may hold none of the series: its t0 is a lower bound, which
+	     * is all first_at's callers need (they skip what is empty). */
 	    prep(r, &r->first_raw, "SELECT min(m) FROM (SELECT max(min(t0), "
 	    "?2) AS m FROM chunk WHERE series = ?1 AND t1 >= ?2 UNION ALL "
 	    "SELECT max(min(t0), ?2) FROM head WHERE id >= "
-	    STORE_HEAD_KEY_SQL("?2") " AND t1 >= ?2 AND series = ?1)",
+	    STORE_HEAD_KEY_SQL("?2") " AND t1 >= ?2 AND series IN (0, ?1))",
 	    err, errlen) == -1 ||
 	    prep(r, &r->add_tier, "INSERT OR IGNORE INTO tier_ids (id, "
 	    "bucket_ms) VALUES ((SELECT coalesce(max(id) + 1, 0) FROM "

@@ -374,6 +374,17 @@ static const char *const migrations[] = {
 	"  FROM tier;"
 	VIEW_METRICS_9
 	VIEW_SYSTEM_METRICS_9,
+
+	/*
+	 * 9 -> 10: packed head rows.  A head row of series 0 holds short
+	 * runs of many series (chunk.h: packed head rows; store.h says
+	 * which), so that a commit of a round of a few hundred series adds
+	 * one row of some 11 bytes a sample instead of a row of some 48
+	 * bytes per series, each commit filling a page or more.  Existing
+	 * rows stay as they are; the version only keeps an older writer,
+	 * which would read series 0 as a series, away from the file.
+	 */
+	"SELECT 1;",
 };
 
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
@@ -532,12 +543,17 @@ head_bind(struct store *s, sqlite3_stmt *st, int base, const struct head_q *q)
 	sqlite3_bind_int(st, base + 7, s->upload_gate ? 0 : 1);
 }
 
-/* Inserts the queued head rows (inside the transaction). */
+static int	pack_flush(struct store *);
+
+/* Inserts the queued head rows, packed ones too (inside the transaction). */
 static int
 head_flush(struct store *s)
 {
 	size_t	i = 0;
 	int	r, rc = 0;
+
+	if (s->npk > 0 && pack_flush(s) == -1)
+		return -1;
 
 	for (; rc == 0 && s->nhq - i >= STORE_HEAD_BATCH;
 	    i += STORE_HEAD_BATCH) {
@@ -772,16 +788,22 @@ store_open(struct store *s, const struct conf_writer *c)
 	    "data) VALUES (?, ?, ?, ?, ?)") == -1 ||
 	    prepare(s, &s->ins_gap, "INSERT OR IGNORE INTO gap (device, from_ts, to_ts, "
 	    "count, reason, recorded_ms) VALUES (?, ?, ?, ?, ?, ?)") == -1 ||
-	    prepare(s, &s->find_head, "SELECT data FROM head WHERE id >= "
-	    STORE_HEAD_KEY_SQL("?2") " AND series = ?1 AND t1 >= ?2 AND "
-	    "t0 <= ?2") == -1 ||
-	    prepare(s, &s->find_chunk, "SELECT data FROM chunk WHERE series = "
-	    "?1 AND t1 >= ?2 AND t0 <= ?2") == -1 ||
+	    /* Series 0: a packed row, which may hold the series. */
+	    prepare(s, &s->find_head, "SELECT data, series FROM head WHERE "
+	    "id >= " STORE_HEAD_KEY_SQL("?2") " AND series IN (0, ?1) AND "
+	    "t1 >= ?2 AND t0 <= ?2") == -1 ||
+	    prepare(s, &s->find_chunk, "SELECT data, series FROM chunk WHERE "
+	    "series = ?1 AND t1 >= ?2 AND t0 <= ?2") == -1 ||
 	    /* The compaction plan: every head row's series, or only the
 	     * uploaded ones' while an uploader is configured. */
-	    prepare(s, &s->head_plan, "SELECT id, series, n FROM head") == -1 ||
-	    prepare(s, &s->head_plan_up, "SELECT id, series, n FROM head WHERE "
-	    "up != 0") == -1 ||
+	    prepare(s, &s->head_plan, "SELECT id, series, n, CASE series "
+	    "WHEN 0 THEN data END FROM head") == -1 ||
+	    prepare(s, &s->head_plan_up, "SELECT id, series, n, CASE series "
+	    "WHEN 0 THEN data END FROM head WHERE up != 0") == -1 ||
+	    prepare(s, &s->head_get, "SELECT data FROM head WHERE id = ?1")
+	    == -1 ||
+	    prepare(s, &s->head_set, "UPDATE head SET t0 = ?2, t1 = ?3, "
+	    "n = ?4, data = ?5 WHERE id = ?1") == -1 ||
 	    /* A compaction step's rows, in the plan's order (the array's:
 	     * CROSS JOIN keeps it the outer loop), and their removal: one
 	     * statement each per step, not per row, since a statement's
@@ -838,7 +860,8 @@ store_close(struct store *s)
 		&s->begin, &s->commit, &s->rollback, &s->ins_series,
 		&s->ins_head, &s->ins_head_many, &s->ins_chunk, &s->ins_gap,
 		&s->find_head, &s->find_chunk, &s->head_plan, &s->head_plan_up,
-		&s->head_rows, &s->head_del, &s->head_count, &s->has_bucket,
+		&s->head_rows, &s->head_del, &s->head_get, &s->head_set,
+		&s->head_count, &s->has_bucket,
 		&s->pending_new, &s->pending_old, &s->pending_count,
 		&s->mark_up, &s->ins_setaside, &s->upsert_device,
 	};
@@ -857,6 +880,9 @@ store_close(struct store *s)
 	free(s->plan);
 	free(s->hq);
 	free(s->hqbuf);
+	free(s->pk);
+	free(s->pk_ts);
+	free(s->pk_v);
 	free(s->rows.p);
 	free(s->dels.p);
 	s->plan = NULL;
@@ -902,6 +928,32 @@ enc_buf(struct store *s, size_t n)
 		s->enccap = need;
 	}
 	return s->enc;
+}
+
+/* Raises each series' newest timestamp to its newest in packed rows. */
+static int
+load_packed_last(struct store *s, struct series_table *t)
+{
+	sqlite3_stmt		*st;
+	struct pack_iter	 it;
+	struct series		*se;
+	int64_t			 series;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT id, data FROM head WHERE "
+	    "series = 0", -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "load series");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (pack_open(&it, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), NULL, 0) == -1)
+			continue;
+		while (pack_next(&it, &series, NULL, NULL, 0, NULL, 0) > 0)
+			if ((se = series_by_id(t, series)) != NULL &&
+			    it.last > se->last_ts)
+				se->last_ts = it.last;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "load series");
 }
 
 int
@@ -950,7 +1002,7 @@ store_load_series(struct store *s, struct series_table *t)
 		s->rc = rc;
 		return -1;
 	}
-	return 0;
+	return load_packed_last(s, t);
 }
 
 int
@@ -962,7 +1014,7 @@ store_begin(struct store *s)
 int
 store_commit(struct store *s)
 {
-	if (s->nhq > 0 && head_flush(s) == -1)
+	if ((s->nhq > 0 || s->npk > 0) && head_flush(s) == -1)
 		return -1;
 	return step_done(s, s->commit, "COMMIT");
 }
@@ -972,6 +1024,8 @@ store_rollback(struct store *s)
 {
 	s->nhq = 0;
 	s->hqlen = 0;
+	s->npk = 0;
+	s->npk_samples = 0;
 	if (!sqlite3_get_autocommit(s->db)) {
 		sqlite3_step(s->rollback);
 		sqlite3_reset(s->rollback);
@@ -1058,10 +1112,141 @@ put_chunks(struct store *s, chunk_sink sink, int64_t series,
 	return 0;
 }
 
-int
-store_put_head(struct store *s, int64_t series, const int64_t *ts,
-    const double *v, size_t n)
+/* Queues a short run for a packed row (head_flush writes them). */
+static int
+pack_queue(struct store *s, int64_t series, const char *group,
+    const int64_t *ts, const double *v, size_t n)
 {
+	struct pack_q	*q;
+	size_t		 i, nc;
+	int64_t		*nts;
+	double		*nv;
+
+	for (i = 1; i < n; i++)
+		if (ts[i] <= ts[i - 1]) {
+			s->rc = SQLITE_MISUSE;
+			snprintf(s->err, sizeof(s->err), "insert head: series "
+			    "%lld: timestamps not increasing", (long long)series);
+			return -1;
+		}
+	if (s->npk == s->pkcap) {
+		nc = s->pkcap ? s->pkcap * 2 : 256;
+		if ((q = reallocarray(s->pk, nc, sizeof(*q))) == NULL)
+			return nomem(s, "insert head");
+		s->pk = q;
+		s->pkcap = nc;
+	}
+	if (s->pk_samples_cap - s->npk_samples < n) {
+		nc = s->pk_samples_cap ? s->pk_samples_cap * 2 : 1024;
+		while (nc - s->npk_samples < n)
+			nc *= 2;
+		if ((nts = reallocarray(s->pk_ts, nc, sizeof(*nts))) == NULL)
+			return nomem(s, "insert head");
+		s->pk_ts = nts;
+		if ((nv = reallocarray(s->pk_v, nc, sizeof(*nv))) == NULL)
+			return nomem(s, "insert head");
+		s->pk_v = nv;
+		s->pk_samples_cap = nc;
+	}
+	memcpy(s->pk_ts + s->npk_samples, ts, n * sizeof(*ts));
+	memcpy(s->pk_v + s->npk_samples, v, n * sizeof(*v));
+	q = &s->pk[s->npk++];
+	q->series = series;
+	q->group = group;
+	q->off = s->npk_samples;
+	q->n = n;
+	s->npk_samples += n;
+	return 0;
+}
+
+static int
+group_cmp(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+/* By group, then series, then queue order. */
+static int
+pack_cmp(const void *a, const void *b)
+{
+	const struct pack_q	*x = a, *y = b;
+	int			 c = group_cmp(x->group, y->group);
+
+	if (c != 0)
+		return c;
+	if (x->series != y->series)
+		return x->series < y->series ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/*
+ * Encodes the queued short runs as packed rows, one group at a time, and
+ * queues the rows.  A series queued twice in a transaction goes in a
+ * second row: entries ascend strictly.
+ */
+static int
+pack_flush(struct store *s)
+{
+	uint8_t			 buf[PACK_HEADER_MAX_BYTES + STORE_PACK_BYTES +
+				    PACK_ENTRY_MAX_BYTES(STORE_PACK_RUN)];
+	const struct pack_q	*q, *first;
+	size_t			 i, j, npk = s->npk, len, k;
+	int64_t			 prev, base, t0, t1, total;
+
+	/* head_queue may insert what is queued, which comes back here:
+	 * there is nothing to pack then. */
+	s->npk = 0;
+	if (npk > 1)
+		qsort(s->pk, npk, sizeof(*s->pk), pack_cmp);
+	for (i = 0; i < npk; i = j) {
+		first = &s->pk[i];
+		base = s->pk_ts[first->off];
+		len = pack_begin(buf, base);
+		prev = total = 0;
+		t0 = INT64_MAX;
+		t1 = INT64_MIN;
+		for (j = i; j < npk; j++) {
+			q = &s->pk[j];
+			if (j > i && (len >= PACK_HEADER_MAX_BYTES +
+			    STORE_PACK_BYTES || q->series == prev ||
+			    group_cmp(q->group, first->group) != 0))
+				break;
+			k = pack_put(buf + len, prev, q->series, base,
+			    s->pk_ts + q->off, s->pk_v + q->off, q->n);
+			if (k == 0) {
+				s->rc = SQLITE_MISUSE;
+				snprintf(s->err, sizeof(s->err), "insert head: "
+				    "series %lld cannot be packed",
+				    (long long)q->series);
+				s->npk_samples = 0;
+				return -1;
+			}
+			len += k;
+			prev = q->series;
+			total += (int64_t)q->n;
+			if (s->pk_ts[q->off] < t0)
+				t0 = s->pk_ts[q->off];
+			if (s->pk_ts[q->off + q->n - 1] > t1)
+				t1 = s->pk_ts[q->off + q->n - 1];
+		}
+		if (head_queue(s, 0, t0, t1, (size_t)total, buf, len,
+		    "insert head") == -1) {
+			s->npk_samples = 0;
+			return -1;
+		}
+	}
+	s->npk_samples = 0;
+	return 0;
+}
+
+int
+store_put_head(struct store *s, int64_t series, const char *group,
+    const int64_t *ts, const double *v, size_t n)
+{
+	if (n > 0 && n <= STORE_PACK_RUN && series > 0)
+		return pack_queue(s, series, group, ts, v, n);
 	return put_chunks(s, head_queue, series, ts, v, n, "insert head");
 }
 
@@ -1100,7 +1285,8 @@ find_in(struct store *s, sqlite3_stmt *st, int64_t series, int64_t ts)
 			snprintf(s->err, sizeof(s->err), "lookup: no memory");
 			return -1;
 		}
-		n = chunk_decode(p, len, s->ts, s->v, s->cap, why, sizeof(why));
+		n = head_decode(sqlite3_column_int64(st, 1), series, p, len,
+		    s->ts, s->v, s->cap, why, sizeof(why));
 		if (n < 0) {
 			log_warnx("%s: series %lld: corrupt chunk skipped: %s",
 			    s->path, (long long)series, why);
@@ -1133,7 +1319,7 @@ store_has_sample(struct store *s, int64_t series, int64_t ts)
 {
 	int	rc;
 
-	if (s->nhq > 0 && head_flush(s) == -1)
+	if ((s->nhq > 0 || s->npk > 0) && head_flush(s) == -1)
 		return -1;
 	if ((rc = find_in(s, s->find_head, series, ts)) != 0)
 		return rc;
@@ -1216,28 +1402,98 @@ plan_cmp(const void *a, const void *b)
  * 3 -> 4 and 7 -> 8 say why), so finding each step's series by query
  * would scan and sort the whole head once per step.
  */
+static struct head_ref *
+plan_add(struct store *s)
+{
+	struct head_ref	*np;
+	size_t		 nc;
+
+	if (s->nplan == s->plancap) {
+		nc = s->plancap ? s->plancap * 2 : 1024;
+		if ((np = reallocarray(s->plan, nc, sizeof(*np))) == NULL)
+			return NULL;
+		s->plan = np;
+		s->plancap = nc;
+	}
+	memset(&s->plan[s->nplan], 0, sizeof(s->plan[0]));
+	return &s->plan[s->nplan++];
+}
+
+/*
+ * Plans the entries of packed row id: one per series, each knowing the
+ * row's last series, which is when the row can go.  A row that does not
+ * parse to its end is planned up to where it does (the rest is logged and
+ * dropped with the row); one with no readable entry is planned as series
+ * 0, which compact_next deletes.
+ */
+static int
+plan_packed(struct store *s, int64_t id, const uint8_t *p, size_t len)
+{
+	struct pack_iter	 it;
+	struct head_ref		*r;
+	size_t			 first = s->nplan, i;
+	int64_t			 series = 0;
+	long			 k = -1;
+	char			 why[128];
+
+	if (pack_open(&it, p, len, why, sizeof(why)) == 0)
+		while ((k = pack_next(&it, &series, NULL, NULL, 0, why,
+		    sizeof(why))) > 0) {
+			if ((r = plan_add(s)) == NULL)
+				return nomem(s, "compaction plan");
+			r->id = id;
+			r->series = series;
+			r->n = k;
+			r->packed = 1;
+		}
+	if (k < 0)
+		log_warnx("%s: packed head row %lld corrupt after %zu series "
+		    "(%s); the rest is dropped at compaction", s->path,
+		    (long long)id, s->nplan - first, why);
+	if (s->nplan == first) {
+		if ((r = plan_add(s)) == NULL)
+			return nomem(s, "compaction plan");
+		r->id = id;
+		r->packed = 1;
+	}
+	for (i = first; i < s->nplan; i++)
+		s->plan[i].last_series = series;
+	return 0;
+}
+
+/*
+ * Lists the head rows a compaction pass takes, grouped by series in id
+ * (time) order; a packed row is listed once for each series it holds.
+ * Rows committed after this are left to the next pass.  One scan of the
+ * head per pass: it has no series index (migrations 3 -> 4 and 7 -> 8
+ * say why), so finding each step's series by query would scan and sort
+ * the whole head once per step.
+ */
 static int
 compact_plan(struct store *s)
 {
 	sqlite3_stmt	*st = s->upload_gate ? s->head_plan_up : s->head_plan;
-	struct head_ref	*np;
-	size_t		 nc;
+	struct head_ref	*r;
 	int		 rc;
 
 	s->nplan = s->planpos = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (s->nplan == s->plancap) {
-			nc = s->plancap ? s->plancap * 2 : 1024;
-			if ((np = realloc(s->plan, nc * sizeof(*np))) == NULL) {
+		if (sqlite3_column_int64(st, 1) == 0) {
+			if (plan_packed(s, sqlite3_column_int64(st, 0),
+			    sqlite3_column_blob(st, 3),
+			    (size_t)sqlite3_column_bytes(st, 3)) == -1) {
 				sqlite3_reset(st);
-				return nomem(s, "compaction plan");
+				return -1;
 			}
-			s->plan = np;
-			s->plancap = nc;
+			continue;
 		}
-		s->plan[s->nplan].id = sqlite3_column_int64(st, 0);
-		s->plan[s->nplan].series = sqlite3_column_int64(st, 1);
-		s->plan[s->nplan++].n = sqlite3_column_int64(st, 2);
+		if ((r = plan_add(s)) == NULL) {
+			sqlite3_reset(st);
+			return nomem(s, "compaction plan");
+		}
+		r->id = sqlite3_column_int64(st, 0);
+		r->series = sqlite3_column_int64(st, 1);
+		r->n = sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -1324,50 +1580,132 @@ ids_close(struct idlist *l)
 }
 
 /*
- * Decodes one head row of series onto the scratch buffers at *n.  An
- * unreadable row is logged and dropped (it is still deleted).
+ * Decodes series' samples of one head row (its entry, for a packed row)
+ * onto the scratch buffers at *n.  An unreadable row is logged and
+ * dropped (it is still deleted).
  */
 static void
-compact_decode(struct store *s, int64_t series, int64_t id,
+compact_decode(struct store *s, const struct head_ref *ref,
     const uint8_t *p, size_t len, size_t *n, int *sorted)
 {
 	long	cnt, k;
 	char	why[128];
 
-	cnt = chunk_count(p, len);
+	if (ref->series == 0)
+		return;		/* a packed row with nothing readable */
+	cnt = ref->packed ? ref->n : chunk_count(p, len);
 	if (cnt < 0 || reserve(s, *n + (size_t)cnt) == -1) {
 		log_warnx("%s: series %lld: head row %lld unreadable, dropped "
-		    "at compaction", s->path, (long long)series, (long long)id);
-	} else if ((k = chunk_decode(p, len, s->ts + *n, s->v + *n,
-	    (size_t)cnt, why, sizeof(why))) < 0) {
+		    "at compaction", s->path, (long long)ref->series,
+		    (long long)ref->id);
+	} else if ((k = head_decode(ref->packed ? 0 : ref->series,
+	    ref->series, p, len, s->ts + *n, s->v + *n, (size_t)cnt, why,
+	    sizeof(why))) <= 0) {
 		log_warnx("%s: series %lld: head row %lld corrupt (%s), "
-		    "dropped at compaction", s->path, (long long)series,
-		    (long long)id, why);
+		    "dropped at compaction", s->path, (long long)ref->series,
+		    (long long)ref->id, k == 0 ? "series not in it" : why);
 	} else {
-		if (*n > 0 && k > 0 && s->ts[*n] <= s->ts[*n - 1])
+		if (*n > 0 && s->ts[*n] <= s->ts[*n - 1])
 			*sorted = 0;
 		*n += (size_t)k;
 	}
 }
 
+static int
+cmp_id(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Rewrites packed row id without its entries of series up to `upto`, which
+ * a compaction step has moved: every sample stays in exactly one place at
+ * each commit, whatever step comes next or does not.
+ */
+static int
+pack_trim(struct store *s, int64_t id, int64_t upto)
+{
+	uint8_t			*buf;
+	struct pack_iter	 it;
+	int64_t			 series, prev = 0, t0 = INT64_MAX, t1 = INT64_MIN;
+	int64_t			 total = 0;
+	size_t			 len, k;
+	long			 n;
+	char			 why[128];
+	int			 rc;
+
+	if (reserve(s, CHUNK_MAX_SAMPLES) == -1)
+		return nomem(s, "compaction");
+	sqlite3_bind_int64(s->head_get, 1, id);
+	if ((rc = sqlite3_step(s->head_get)) != SQLITE_ROW) {
+		sqlite3_reset(s->head_get);
+		return rc == SQLITE_DONE ? 0 : fail(s, "compaction trim");
+	}
+	len = (size_t)sqlite3_column_bytes(s->head_get, 0);
+	if (pack_open(&it, sqlite3_column_blob(s->head_get, 0), len, why,
+	    sizeof(why)) == -1) {
+		sqlite3_reset(s->head_get);
+		return 0;	/* planned as unreadable: deleted at its end */
+	}
+	/* The same header and a subset of the entries; only the first kept
+	 * entry's series delta can grow, by a varint's worth. */
+	if ((buf = malloc(len + 10)) == NULL) {
+		sqlite3_reset(s->head_get);
+		return nomem(s, "compaction trim");
+	}
+	len = pack_begin(buf, it.base);
+	while ((n = pack_next(&it, &series, s->ts, s->v, s->cap, why,
+	    sizeof(why))) > 0) {
+		if (series <= upto)
+			continue;
+		k = pack_put(buf + len, prev, series, it.base, s->ts, s->v,
+		    (size_t)n);
+		len += k;
+		prev = series;
+		total += n;
+		if (s->ts[0] < t0)
+			t0 = s->ts[0];
+		if (s->ts[n - 1] > t1)
+			t1 = s->ts[n - 1];
+	}
+	sqlite3_reset(s->head_get);
+	if (total == 0) {
+		free(buf);
+		return 0;
+	}
+	sqlite3_bind_int64(s->head_set, 1, id);
+	sqlite3_bind_int64(s->head_set, 2, t0);
+	sqlite3_bind_int64(s->head_set, 3, t1);
+	sqlite3_bind_int64(s->head_set, 4, total);
+	sqlite3_bind_blob(s->head_set, 5, buf, (int)len, SQLITE_STATIC);
+	rc = step_done(s, s->head_set, "compaction trim");
+	free(buf);
+	return rc;
+}
+
 /*
  * Moves the head rows of the plan's next series into chunks, in one
  * transaction, and deletes them: whole series, until they hold
- * max_samples samples (at least one series).  A row gone since the plan was
- * made (retention took it) does not come back from the read; one not yet
- * uploaded while the gate is up is left where it is.  Returns the number
- * of series moved.
+ * max_samples samples (at least one series).  A packed row goes with its
+ * last series; one the step has taken only some series of is rewritten
+ * without them.  A row gone since the plan was made (retention took it)
+ * does not come back from the read; one not yet uploaded while the gate
+ * is up is left where it is.  Returns the number of series moved.
  */
 static int
 compact_next(struct store *s, int64_t max_samples)
 {
 	sqlite3_stmt	*st = s->head_rows;
-	size_t		 i = s->planpos, n = 0;
-	int64_t		 series = -1, cur, id, taken = 0;
+	size_t		 i = s->planpos, j, n = 0, ntrim = 0, t;
+	int64_t		 series = -1, id, taken = 0, last;
+	int64_t		*trim = NULL, *nt;
 	int		 done = 0, sorted = 1, rc;
 
 	while (i < s->nplan && (done == 0 || taken < max_samples)) {
-		cur = s->plan[i].series;
+		int64_t	cur = s->plan[i].series;
+
 		for (; i < s->nplan && s->plan[i].series == cur; i++) {
 			if (ids_add(&s->rows, s->plan[i].id) == -1)
 				goto nomem;
@@ -1375,30 +1713,48 @@ compact_next(struct store *s, int64_t max_samples)
 		}
 		done++;
 	}
+	last = s->plan[i - 1].series;
 	if (ids_close(&s->rows) == -1)
 		goto nomem;
 	if (store_begin(s) == -1)
 		goto fail;
 	sqlite3_bind_text(st, 1, s->rows.p, (int)s->rows.len, SQLITE_STATIC);
+	/* Rows come back in the plan's order, less any gone: j follows. */
+	j = s->planpos;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct head_ref	*ref;
+
 		id = sqlite3_column_int64(st, 0);
-		cur = sqlite3_column_int64(st, 1);
+		while (j < i && s->plan[j].id != id)
+			j++;
+		if (j == i)
+			break;		/* cannot happen: the list is the plan's */
+		ref = &s->plan[j++];
 		if (s->upload_gate && sqlite3_column_int(st, 3) == 0)
 			continue;
-		if (cur != series) {
+		if (ref->series != series) {
 			if (series != -1 &&
 			    compact_flush(s, series, n, sorted) == -1)
 				goto fail;
-			series = cur;
+			series = ref->series;
 			n = 0;
 			sorted = 1;
 		}
-		compact_decode(s, series, id, sqlite3_column_blob(st, 2),
+		compact_decode(s, ref, sqlite3_column_blob(st, 2),
 		    (size_t)sqlite3_column_bytes(st, 2), &n, &sorted);
-		if (ids_add(&s->dels, id) == -1)
-			goto nomem;
+		if (!ref->packed || ref->last_series <= last) {
+			if ((!ref->packed || ref->series == ref->last_series) &&
+			    ids_add(&s->dels, id) == -1)
+				goto nomem;
+		} else {
+			if ((nt = reallocarray(trim, ntrim + 1,
+			    sizeof(*trim))) == NULL)
+				goto nomem;
+			trim = nt;
+			trim[ntrim++] = id;
+		}
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
 		fail(s, "compaction read");
 		goto fail;
 	}
@@ -1406,6 +1762,12 @@ compact_next(struct store *s, int64_t max_samples)
 	sqlite3_clear_bindings(st);
 	if (series != -1 && compact_flush(s, series, n, sorted) == -1)
 		goto fail;
+	if (ntrim > 1)
+		qsort(trim, ntrim, sizeof(*trim), cmp_id);
+	for (t = 0; t < ntrim; t++)
+		if ((t == 0 || trim[t] != trim[t - 1]) &&
+		    pack_trim(s, trim[t], last) == -1)
+			goto fail;
 	if (ids_close(&s->dels) == -1)
 		goto nomem;
 	sqlite3_bind_text(s->head_del, 1, s->dels.p, (int)s->dels.len,
@@ -1416,6 +1778,7 @@ compact_next(struct store *s, int64_t max_samples)
 		goto fail;
 	s->planpos = i;
 	s->rows.len = s->dels.len = 0;
+	free(trim);
 	return done;
 nomem:
 	nomem(s, "compaction");
@@ -1424,6 +1787,7 @@ fail:
 	sqlite3_clear_bindings(st);
 	store_rollback(s);	/* a no-op if store_begin failed */
 	s->rows.len = s->dels.len = 0;
+	free(trim);
 	return -1;
 }
 

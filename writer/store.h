@@ -21,7 +21,7 @@
 #include "series.h"
 
 /* The schema version this binary migrates to (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION	9
+#define STORE_SCHEMA_VERSION	10
 
 /* Row ids as a JSON array, for json_each(): one statement per set. */
 struct idlist {
@@ -92,9 +92,32 @@ struct head_q {
 	size_t		 off, len;
 };
 
-/* A head row in a compaction pass's plan. */
+/*
+ * A run of at most STORE_PACK_RUN samples goes into a packed head row
+ * (chunk.h) with the short runs of the other series of its group (the
+ * device) in the same transaction, up to STORE_PACK_BYTES a row: one
+ * row, and a sample or two of bytes, instead of a row per series.
+ * Larger runs (a receiver's batches, a backfill) keep a row of their own,
+ * where chunk.h's compression pays.  The bytes keep a row on its page:
+ * a longer BLOB would spill onto overflow pages.
+ */
+#define STORE_PACK_RUN		4
+#define STORE_PACK_BYTES	3600
+
+/* A short run waiting for its packed row; samples in store->pk_ts/pk_v. */
+struct pack_q {
+	int64_t		 series;
+	const char	*group;
+	size_t		 off, n;
+};
+
+/* A head row's entry in a compaction pass's plan: a row of one series,
+ * or one series' entry of a packed row (packed set, last_series the
+ * row's last entry). */
 struct head_ref {
 	int64_t		 series, id, n;
+	int64_t		 last_series;	/* packed rows only */
+	int		 packed;
 };
 
 struct store {
@@ -110,6 +133,7 @@ struct store {
 	sqlite3_stmt	*ins_gap;
 	sqlite3_stmt	*find_head, *find_chunk;
 	sqlite3_stmt	*head_plan, *head_plan_up, *head_rows, *head_del;
+	sqlite3_stmt	*head_get, *head_set;
 	sqlite3_stmt	*head_count, *has_bucket;
 	sqlite3_stmt	*pending_new, *pending_old, *pending_count, *mark_up;
 	sqlite3_stmt	*ins_setaside, *upsert_device;
@@ -131,6 +155,11 @@ struct store {
 	size_t		 nhq, hqcap;
 	uint8_t		*hqbuf;		/* their data */
 	size_t		 hqlen, hqcap_bytes;
+	struct pack_q	*pk;		/* short runs for packed rows */
+	size_t		 npk, pkcap;
+	int64_t		*pk_ts;		/* their samples */
+	double		*pk_v;
+	size_t		 npk_samples, pk_samples_cap;
 	struct idlist	 rows, dels;	/* a step's head rows, and those it
 					 * moved */
 	size_t		 nplan, plancap, planpos;
@@ -174,10 +203,12 @@ int	store_put_series(struct store *, const struct series *s);
 
 /*
  * Appends n samples of one series, timestamps strictly increasing, to the
- * head as one or more chunks (inside a transaction).
+ * head (inside a transaction): as one or more chunks, or, for a short run,
+ * in a packed row with the other short runs of group (the series' device;
+ * NULL is a group too).  group must stay valid until the commit.
  */
-int	store_put_head(struct store *, int64_t series, const int64_t *ts,
-	    const double *v, size_t n);
+int	store_put_head(struct store *, int64_t series, const char *group,
+	    const int64_t *ts, const double *v, size_t n);
 
 /* Records a gap: samples a producer dropped before they reached us. */
 int	store_put_gap(struct store *, const char *device, const struct gap *g,

@@ -143,6 +143,90 @@ grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
+/* Appends k samples of se, from u->ts and u->v, to the batch's points. */
+static int
+add_run(struct upload *u, struct series *se, long k)
+{
+	if (grow((void **)&u->points, &u->pointcap, u->npoints + (size_t)k,
+	    sizeof(*u->points)) == -1 ||
+	    grow((void **)&u->bseries, &u->bseriescap, u->nbseries + 1,
+	    sizeof(*u->bseries)) == -1)
+		return -1;
+	if (se->up_gen != u->gen) {
+		se->up_gen = u->gen;
+		se->up_idx = (uint32_t)u->nbseries;
+		u->bseries[u->nbseries++] = se;
+	}
+	for (long j = 0; j < k; j++) {
+		u->points[u->npoints].idx = se->up_idx;
+		u->points[u->npoints].ts = u->ts[j];
+		u->points[u->npoints++].value = u->v[j];
+	}
+	return 0;
+}
+
+/*
+ * The series of a head row's first run: the row's own, or a packed row's
+ * first entry's (a packed row holds one device's series).  NULL if the row
+ * does not parse or its series is unknown.
+ */
+static struct series *
+row_series(struct upload *u, int64_t series, const uint8_t *p, size_t len)
+{
+	struct pack_iter	it;
+
+	if (series == 0 && (pack_open(&it, p, len, NULL, 0) == -1 ||
+	    pack_next(&it, &series, NULL, NULL, 0, NULL, 0) <= 0))
+		return NULL;
+	return series_by_id(u->series, series);
+}
+
+/*
+ * Adds a head row's samples to the batch: its run, or each entry of a
+ * packed row.  Returns the samples added, 0 if the row is unreadable
+ * (logged; it is skipped), -1 out of memory.
+ */
+static long
+add_row(struct upload *u, int64_t id, struct series *se, int64_t series,
+    const uint8_t *p, size_t len)
+{
+	struct pack_iter	 it;
+	char			 why[128];
+	long			 k, total = 0;
+	size_t			 npoints = u->npoints, nbseries = u->nbseries;
+
+	if (series != 0) {
+		if ((k = chunk_decode(p, len, u->ts, u->v, CHUNK_MAX_SAMPLES,
+		    why, sizeof(why))) < 0)
+			goto bad;
+		return add_run(u, se, k) == -1 ? -1 : k;
+	}
+	if (pack_open(&it, p, len, why, sizeof(why)) == -1)
+		goto bad;
+	while ((k = pack_next(&it, &series, u->ts, u->v, CHUNK_MAX_SAMPLES,
+	    why, sizeof(why))) > 0) {
+		if ((se = series_by_id(u->series, series)) == NULL) {
+			snprintf(why, sizeof(why), "series %lld unknown",
+			    (long long)series);
+			k = -1;
+			break;
+		}
+		if (add_run(u, se, k) == -1)
+			return -1;
+		total += k;
+	}
+	if (k == 0)
+		return total;
+bad:
+	/* Whole rows or nothing: a batch is acknowledged by its rows. */
+	u->npoints = npoints;
+	while (u->nbseries > nbseries)
+		u->bseries[--u->nbseries]->up_gen = 0;
+	log_warnx("upload: head row %lld unreadable (%s); skipped",
+	    (long long)id, why);
+	return 0;
+}
+
 /*
  * Collects pending rows (newest or oldest first) of one device, up to max
  * samples, into the scratch arrays.  Returns the number of rows, or -1.
@@ -154,8 +238,7 @@ collect(struct upload *u, int backlog, uint32_t max)
 			    u->store->pending_new;
 	const char	*device = NULL;
 	struct series	*se;
-	char		 why[128];
-	long		 k, i;
+	long		 k;
 	int		 rc;
 	size_t		 total = 0;
 
@@ -163,13 +246,15 @@ collect(struct upload *u, int backlog, uint32_t max)
 	if (++u->gen == 0)
 		u->gen = 1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t	id = sqlite3_column_int64(st, 0);
-		int64_t	n = sqlite3_column_int64(st, 2);
+		int64_t		 id = sqlite3_column_int64(st, 0);
+		int64_t		 series = sqlite3_column_int64(st, 1);
+		int64_t		 n = sqlite3_column_int64(st, 2);
+		const uint8_t	*p = sqlite3_column_blob(st, 3);
+		size_t		 len = (size_t)sqlite3_column_bytes(st, 3);
 
 		if (in_flight(u, id))
 			continue;
-		se = series_by_id(u->series, sqlite3_column_int64(st, 1));
-		if (se == NULL)
+		if ((se = row_series(u, series, p, len)) == NULL)
 			continue;
 		if (device == NULL)
 			device = se->device;
@@ -177,34 +262,14 @@ collect(struct upload *u, int backlog, uint32_t max)
 			continue;	/* another device: a later BATCH */
 		if (total > 0 && total + (size_t)n > max)
 			break;
-		k = chunk_decode(sqlite3_column_blob(st, 3),
-		    (size_t)sqlite3_column_bytes(st, 3), u->ts, u->v,
-		    CHUNK_MAX_SAMPLES, why, sizeof(why));
-		if (k < 0) {
-			log_warnx("upload: head row %lld unreadable (%s); "
-			    "skipped", (long long)id, why);
-			continue;
-		}
-		if (grow((void **)&u->points, &u->pointcap, u->npoints +
-		    (size_t)k, sizeof(*u->points)) == -1 ||
+		if ((k = add_row(u, id, se, series, p, len)) == -1 ||
 		    grow((void **)&u->rows, &u->rowcap, u->nrows + 1,
-		    sizeof(*u->rows)) == -1 ||
-		    grow((void **)&u->bseries, &u->bseriescap, u->nbseries + 1,
-		    sizeof(*u->bseries)) == -1) {
+		    sizeof(*u->rows)) == -1) {
 			sqlite3_reset(st);
 			return -1;
 		}
-		if (se->up_gen != u->gen) {
-			se->up_gen = u->gen;
-			se->up_idx = (uint32_t)u->nbseries;
-			u->bseries[u->nbseries++] = se;
-		}
-		i = se->up_idx;
-		for (long j = 0; j < k; j++) {
-			u->points[u->npoints].idx = (uint32_t)i;
-			u->points[u->npoints].ts = u->ts[j];
-			u->points[u->npoints++].value = u->v[j];
-		}
+		if (k == 0)
+			continue;
 		u->rows[u->nrows++] = id;
 		total += (size_t)k;
 		if (total >= max)

@@ -559,8 +559,8 @@ flush_series(struct writer *w, struct series *s, size_t *kept, int64_t *last)
 	*last = o > 0 ? w->grp_ts[off + o - 1] : INT64_MIN;
 	if (!s->persisted && store_put_series(&w->store, s) == -1)
 		return -1;
-	if (o > 0 && (store_put_head(&w->store, s->id, w->grp_ts + off,
-	    w->grp_v + off, o) == -1 ||
+	if (o > 0 && (store_put_head(&w->store, s->id, s->device,
+	    w->grp_ts + off, w->grp_v + off, o) == -1 ||
 	    rollup_mark(w->ru, s, w->grp_ts + off, o) == -1))
 		return -1;
 	return 0;

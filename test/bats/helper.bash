@@ -235,14 +235,19 @@ stop_sampler() {
 	WAIT_S=30 wait_exit "$SAMPLER_PID"
 }
 
-# stored_of NAME [LABELS]: samples of one series in the database, by the
-# sqlite3 CLI (cheap enough to poll).  LABELS as ternctl dump prints them,
-# "" (the default) for a series without labels.
+# stored_of NAME [LABELS]: samples of one series in the database, by
+# ternctl dump of that series (cheap enough to poll; a packed head row
+# holds many series, so the sqlite3 CLI cannot count one).  LABELS as
+# ternctl dump prints them, "" (the default) for a series without labels.
 stored_of() {
-	sqlite3 "$DB" "SELECT coalesce(sum(n), 0) FROM
-	    (SELECT series, n FROM head UNION ALL SELECT series, n FROM chunk) h
-	    JOIN series s ON s.id = h.series
-	    WHERE s.name = '$1' AND s.labels = '${2-}'"
+	local id
+	id=$(sqlite3 "$DB" "SELECT id FROM series WHERE name = '$1' AND
+	    labels = '${2-}'")
+	if [ -z "$id" ]; then
+		echo 0
+		return
+	fi
+	"$BIN/ternctl" -f "$CONF" dump -s "$id" "$DB" | wc -l
 }
 stored_ge() {	# NAME LABELS MIN
 	[ "$(stored_of "$1" "$2")" -ge "$3" ]

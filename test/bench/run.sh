@@ -200,7 +200,7 @@ only sampler_vs_collectd && sampler_vs_collectd
 #   retention restarted with retention_interval 1s (and compact_ms 1s, so
 #             the fill's head is compacted too) until raw past 2 h and
 #             minutes past 24 h are gone and the free list is handed back
-#             (under the 256 pages the writer leaves for reuse);
+#             (under the 1 MiB the writer leaves for reuse);
 #             history.db_bytes is the file after a clean stop (WAL
 #             checkpointed and truncated), no upload destination;
 #   queries   test/bench/query_p99 on the stopped database: 2000 queries per
@@ -257,7 +257,7 @@ hist_pruned() {	# db
 	    + (SELECT count(*) FROM tier WHERE tier = 60000 AND bucket < $now - 91800000 - 120000);
 	    " | awk '{ s += $1 } END { print s }')" = 0 ] &&
 	    [ "$(sqlite3 "$1" "SELECT count(*) FROM head")" = 0 ] &&
-	    [ "$(sqlite3 "$1" "PRAGMA freelist_count")" -lt 256 ]
+	    [ "$(sqlite3 "$1" "SELECT freelist_count * page_size FROM pragma_freelist_count, pragma_page_size")" -lt 1048576 ]
 }
 
 # Steady state, on the database history() left (d, conf, db from there,

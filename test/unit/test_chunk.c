@@ -10,6 +10,7 @@
 #include <float.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "chunk.h"
 #include "unit.h"
@@ -643,6 +644,129 @@ TEST(error_buffer_sizes)
 	CHECK_INT(chunk_decode(p, sizeof(p), ts, v, 2, err, 0), -1);
 }
 
+/*
+ * Packed rows: exact bytes of a small row, every entry found and decoded
+ * back, absent series, and the walk used by compaction and the loaders.
+ */
+static void
+pack_roundtrip(void)
+{
+	static const int64_t	series[] = { 3, 4, 9, 130, 131 };
+	int64_t			ts[4], got_ts[8], s, first, last;
+	double			v[4], got_v[8];
+	uint8_t			*buf;
+	size_t			len, k, i, n;
+	struct pack_iter	it;
+	long			got;
+	char			err[128];
+
+	buf = malloc(PACK_HEADER_MAX_BYTES + 5 * PACK_ENTRY_MAX_BYTES(4));
+	CHECK(buf != NULL);
+	if (buf == NULL)
+		return;
+	len = pack_begin(buf, 1700000000000);
+	for (i = 0; i < 5; i++) {
+		n = i % 4 + 1;
+		for (k = 0; k < n; k++) {
+			ts[k] = 1700000000000 + (int64_t)(k * 1000) -
+			    (int64_t)i;
+			v[k] = (double)series[i] + (double)k / 8;
+		}
+		k = pack_put(buf + len, i ? series[i - 1] : 0, series[i],
+		    1700000000000, ts, v, n);
+		CHECK(k > 0);
+		len += k;
+	}
+	/* Header 6 bytes; entry 0: series 3, count 1, ts +0, value. */
+	CHECK_INT(buf[6], 3);
+	CHECK_INT(buf[7], 1);
+	CHECK_INT(buf[8], 0);
+	for (i = 0; i < 5; i++) {
+		n = i % 4 + 1;
+		got = pack_find(buf, len, series[i], got_ts, got_v, 8, err,
+		    sizeof(err));
+		CHECK_INT(got, (long)n);
+		for (k = 0; k < n && got == (long)n; k++) {
+			CHECK_INT(got_ts[k], 1700000000000 +
+			    (int64_t)(k * 1000) - (int64_t)i);
+			CHECK(got_v[k] == (double)series[i] + (double)k / 8);
+		}
+		CHECK_INT(pack_span(buf, len, series[i], &first, &last),
+		    (long)n);
+		CHECK_INT(first, 1700000000000 - (int64_t)i);
+		CHECK_INT(last, 1700000000000 + (int64_t)((n - 1) * 1000) -
+		    (int64_t)i);
+		CHECK_INT(head_decode(0, series[i], buf, len, got_ts, got_v, 8,
+		    err, sizeof(err)), (long)n);
+	}
+	/* Absent: before, between and after the entries. */
+	CHECK_INT(pack_find(buf, len, 1, got_ts, got_v, 8, err, sizeof(err)),
+	    0);
+	CHECK_INT(pack_find(buf, len, 5, got_ts, got_v, 8, err, sizeof(err)),
+	    0);
+	CHECK_INT(pack_find(buf, len, 1000, got_ts, got_v, 8, err,
+	    sizeof(err)), 0);
+	CHECK_INT(head_decode(7, 3, buf, len, got_ts, got_v, 8, err,
+	    sizeof(err)), 0);
+	/* The walk gives every entry in order, then 0. */
+	CHECK_INT(pack_open(&it, buf, len, err, sizeof(err)), 0);
+	for (i = 0; i < 5; i++) {
+		CHECK_INT(pack_next(&it, &s, NULL, NULL, 0, err, sizeof(err)),
+		    (long)(i % 4 + 1));
+		CHECK_INT(s, series[i]);
+	}
+	CHECK_INT(pack_next(&it, &s, NULL, NULL, 0, err, sizeof(err)), 0);
+	/* Too small a buffer for an entry is an error, not an overrun. */
+	CHECK_INT(pack_find(buf, len, 130, got_ts, got_v, 1, err,
+	    sizeof(err)), -1);
+	free(buf);
+}
+
+static void
+pack_rejects(void)
+{
+	uint8_t		 buf[64], *p;
+	int64_t		 ts[2] = { 10, 10 }, got_ts[4];
+	double		 v[2] = { 1, 2 }, got_v[4];
+	size_t		 len, k, cut;
+	char		 err[128];
+
+	/* Series must ascend strictly and start above 0; ts must increase. */
+	len = pack_begin(buf, 0);
+	CHECK_INT(pack_put(buf + len, 0, 0, 0, ts, v, 1), 0);
+	CHECK_INT(pack_put(buf + len, 5, 5, 0, ts, v, 1), 0);
+	CHECK_INT(pack_put(buf + len, 0, 5, 0, ts, v, 2), 0);
+	CHECK_INT(pack_put(buf + len, 0, 5, 0, ts, v, 0), 0);
+	k = pack_put(buf + len, 0, 5, 0, ts, v, 1);
+	CHECK(k > 0);
+	len += k;
+	/* Every truncation is refused with a reason, as is an empty row. */
+	for (cut = 1; cut < len; cut++) {
+		if ((p = malloc(cut)) == NULL)
+			break;
+		memcpy(p, buf, cut);
+		err[0] = '\0';
+		CHECK_INT(pack_find(p, cut, 5, got_ts, got_v, 4, err,
+		    sizeof(err)), -1);
+		CHECK(err[0] != '\0');
+		free(p);
+	}
+	CHECK_INT(pack_find(NULL, 0, 5, got_ts, got_v, 4, err, sizeof(err)),
+	    -1);
+	/* Header, series delta, count, ts, value: a zero delta, a zero
+	 * count. */
+	CHECK_INT(len, 12);
+	buf[1] = 0;
+	CHECK_INT(pack_find(buf, len, 5, got_ts, got_v, 4, err, sizeof(err)),
+	    -1);
+	CHECK_HAS(err, "series not ascending");
+	buf[1] = 5;
+	buf[2] = 0;
+	CHECK_INT(pack_find(buf, len, 5, got_ts, got_v, 4, err, sizeof(err)),
+	    -1);
+	CHECK_HAS(err, "0 samples");
+}
+
 int
 main(void)
 {
@@ -661,5 +785,7 @@ main(void)
 	RUN(prefixes_and_suffixes_rejected);
 	RUN(malformed_rejected);
 	RUN(error_buffer_sizes);
+	RUN(pack_roundtrip);
+	RUN(pack_rejects);
 	return UNIT_DONE();
 }

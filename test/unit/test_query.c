@@ -80,7 +80,7 @@ put(struct rollup *ru, int64_t id, int64_t t0, int64_t step, int64_t n,
 		ts[k] = x;
 		v[k++] = val(i);
 	}
-	if (store_begin(&s) == -1 || store_put_head(&s, id, ts, v,
+	if (store_begin(&s) == -1 || store_put_head(&s, id, NULL, ts, v,
 	    (size_t)k) == -1 || (ru != NULL && rollup_mark(ru,
 	    series_by_id(&t, id), ts, (size_t)k) == -1) ||
 	    store_commit(&s) == -1)

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dbfix.h"
 #include "read.h"
 #include "retention.h"
 #include "rollup.h"
@@ -323,7 +324,8 @@ ingest(struct world *w, const int *ks, size_t nk, struct sample **batches,
 			UNIT_FAIL("put series: %.200s", w->s.err);
 			return;
 		}
-		if (o > 0 && (store_put_head(&w->s, s->id, ts, v, o) == -1 ||
+		if (o > 0 && (store_put_head(&w->s, s->id, s->device, ts, v,
+		    o) == -1 ||
 		    rollup_mark(w->ru, s, ts, o) == -1)) {
 			UNIT_FAIL("put head / mark: %.200s", w->s.err);
 			return;
@@ -551,20 +553,6 @@ out:
 	sqlite3_reset(st);
 	sqlite3_finalize(st);
 	return rows;
-}
-
-static int64_t
-count_of(struct store *s, const char *sql)
-{
-	sqlite3_stmt	*st;
-	int64_t		 n = -1;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return n;
 }
 
 static void

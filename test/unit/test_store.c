@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "dbfix.h"
 #include "read.h"
 #include "series.h"
 #include "store.h"
@@ -54,7 +55,7 @@ put_run(struct store *s, int64_t series, int64_t t0, int64_t step, size_t n)
 		v[i] = (double)(t0 + (int64_t)i * step) / 1000.0;
 	}
 	CHECK(store_begin(s) == 0);
-	CHECK(store_put_head(s, series, ts, v, n) == 0);
+	CHECK(store_put_head(s, series, NULL, ts, v, n) == 0);
 	CHECK(store_commit(s) == 0);
 	free(ts);
 	free(v);
@@ -325,6 +326,93 @@ TEST(compaction_negative_ids)
 	store_close(&s);
 }
 
+/*
+ * Short runs of one device's series go into packed rows, one a commit;
+ * every reader finds its series in them, and compaction in steps of one
+ * series moves each series out exactly once, rewriting the packed rows
+ * until their last series goes with them.
+ */
+TEST(packed_rows_read_and_compact_in_steps)
+{
+	struct store		s;
+	struct series_table	t;
+	struct series		*se[3];
+	struct raw_reader	*r;
+	struct raw_result	res = { 0 };
+	char			err[256];
+	int64_t			cursor = 0, ts[10];
+	double			v[10];
+	long			n, i;
+	int			k, round, ok = 1;
+
+	fresh();
+	open_store(&s);
+	series_table_init(&t);
+	se[0] = mkseries(&t, &s, "d", "a");
+	se[1] = mkseries(&t, &s, "d", "b");
+	se[2] = mkseries(&t, &s, "d", "c");
+	if (se[0] == NULL || se[1] == NULL || se[2] == NULL)
+		return;
+	for (round = 0; round < 10; round++) {
+		CHECK(store_begin(&s) == 0);
+		for (k = 2; k >= 0; k--) {	/* any order: rows ascend */
+			ts[0] = round * 1000;
+			v[0] = k * 100 + round;
+			CHECK(store_put_head(&s, se[k]->id, "d", ts, v, 1) == 0);
+		}
+		CHECK(store_commit(&s) == 0);
+	}
+	/* A longer run keeps a row of its own. */
+	for (i = 0; i < 10; i++) {
+		ts[i] = 10000 + i * 1000;
+		v[i] = 100 + 10 + i;
+	}
+	CHECK(store_begin(&s) == 0);
+	CHECK(store_put_head(&s, se[1]->id, "d", ts, v, 10) == 0);
+	CHECK(store_commit(&s) == 0);
+	CHECK_INT(count_of(&s, "SELECT count(*) FROM head WHERE series = 0"),
+	    10);
+	CHECK_INT(count_of(&s, "SELECT count(*) FROM head"), 11);
+	CHECK_INT(store_head_samples(&s), 40);
+	CHECK_INT(store_has_sample(&s, se[0]->id, 5000), 1);
+	CHECK_INT(store_has_sample(&s, se[0]->id, 5500), 0);
+	CHECK_INT(store_has_sample(&s, se[2]->id, 9000), 1);
+
+	r = raw_wrap(s.db, err, sizeof(err));
+	CHECK(r != NULL);
+	if (r == NULL)
+		return;
+	for (k = 0; k < 3; k++) {
+		/* Before, after one step per series, and at the end. */
+		for (int step = 0; step < 3; step++) {
+			n = raw_read(r, se[step]->id, INT64_MIN, INT64_MAX, 0,
+			    &res, err, sizeof(err));
+			CHECK_INT(n, step == 1 ? 20 : 10);
+			for (i = 0; i < n; i++)
+				if (res.ts[i] != i * 1000 || res.v[i] !=
+				    step * 100 + i)
+					ok = 0;
+		}
+		CHECK(ok);
+		/* One series a step: a's entries leave the packed rows, which
+		 * are rewritten; with c they go. */
+		CHECK_INT(store_compact_step(&s, &cursor, 1), 1);
+		CHECK_INT(count_of(&s, "SELECT count(*) FROM head WHERE "
+		    "series = 0"), k < 2 ? 10 : 0);
+		CHECK_INT(count_of(&s, "SELECT coalesce(sum(n), 0) FROM head "
+		    "WHERE series = 0"), k == 0 ? 20 : k == 1 ? 10 : 0);
+		CHECK_INT(count_of(&s, "SELECT coalesce(sum(n), 0) FROM "
+		    "chunk"), k == 0 ? 10 : k == 1 ? 30 : 40);
+	}
+	CHECK_INT(store_compact_step(&s, &cursor, 1), 0);
+	CHECK_INT(store_head_samples(&s), 0);
+	CHECK_INT(store_has_sample(&s, se[1]->id, 19000), 1);
+	raw_result_free(&res);
+	raw_close(r);
+	series_table_free(&t);
+	store_close(&s);
+}
+
 /* Head rows that overlap in time (a late backfill) compact into order. */
 TEST(compaction_merges_overlapping_rows)
 {
@@ -498,6 +586,7 @@ main(void)
 	RUN(head_ids_bound_backfill);
 	RUN(compaction_negative_ids);
 	RUN(compaction_merges_overlapping_rows);
+	RUN(packed_rows_read_and_compact_in_steps);
 	RUN(read_newest_n_with_late_chunk);
 	RUN(series_reload_and_last_ts);
 	RUN(gap_rows);

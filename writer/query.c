@@ -78,6 +78,7 @@ query_open(const char *path, const struct conf_writer *c, char *err,
 		    path, STORE_SCHEMA_VERSION, sqlite3_errmsg(q->db));
 		goto fail;
 	}
+	store_fadvise(path, 0);
 	return q;
 fail:
 	query_close(q);

@@ -74,7 +74,8 @@ reader_init(sqlite3 *db, int own, char *err, size_t errlen)
 struct raw_reader *
 raw_open(const char *path, char *err, size_t errlen)
 {
-	sqlite3	*db = NULL;
+	struct raw_reader	*r;
+	sqlite3			*db = NULL;
 
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY |
 	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
@@ -84,7 +85,9 @@ raw_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, 5000);
-	return reader_init(db, 1, err, errlen);
+	if ((r = reader_init(db, 1, err, errlen)) != NULL)
+		store_fadvise(path, 0);
+	return r;
 }
 
 struct raw_reader *

@@ -44,6 +44,11 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <unistd.h>
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -721,6 +726,53 @@ store_quarantine(const char *path, char *moved, size_t movedlen)
 	return 0;
 }
 
+/*
+ * SQLite reads and writes its files a page at a time, anywhere in them.
+ * Left to itself, the kernel reads ahead around each miss, into large
+ * folios on recent kernels, and then accounts a 4 KiB page written into
+ * such a folio as the whole folio dirtied.  Measured on this project's
+ * machines (Linux 6.18, ext4): 8 scattered page writes into a file
+ * cached by read-ahead counted 397,312 bytes of write_bytes (48 KiB a
+ * page) for 36,864 bytes that reached the disk; with POSIX_FADV_RANDOM,
+ * 36,864 and 36,864.  Read-ahead also caches pages SQLite did not ask
+ * for, which a small board's memory pays for.  So every
+ * descriptor this process holds on path and its WAL is marked random
+ * access; drop also evicts the file's clean cached pages once, so that
+ * what read-ahead cached before us is read again in pages.  SQLite does
+ * not hand out its descriptors: they are found in /proc/self/fd.
+ */
+void
+store_fadvise(const char *path, int drop)
+{
+	char		 want[PATH_MAX], wal[PATH_MAX + 8], link[PATH_MAX];
+	char		 fdpath[300];
+	struct dirent	*de;
+	DIR		*d;
+	ssize_t		 n;
+	int		 fd;
+
+	if (realpath(path, want) == NULL || (d = opendir("/proc/self/fd")) ==
+	    NULL)
+		return;
+	snprintf(wal, sizeof(wal), "%s-wal", want);
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%s",
+		    de->d_name);
+		if ((n = readlink(fdpath, link, sizeof(link) - 1)) <= 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(link, want) != 0 && strcmp(link, wal) != 0)
+			continue;
+		fd = atoi(de->d_name);
+		(void)posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);
+		if (drop)
+			(void)posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+	}
+	closedir(d);
+}
+
 int
 store_open(struct store *s, const struct conf_writer *c)
 {
@@ -773,6 +825,8 @@ store_open(struct store *s, const struct conf_writer *c)
 		return -1;
 	if (check_unclean(s) == -1)
 		return -1;
+	/* Both files are open now: check_unclean wrote. */
+	store_fadvise(s->path, 1);
 	sqlite3_wal_hook(s->db, wal_hook, s);
 
 	if (prepare(s, &s->begin, "BEGIN IMMEDIATE") == -1 ||

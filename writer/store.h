@@ -184,6 +184,13 @@ int	store_is_corrupt(const struct store *);
  */
 int	store_quarantine(const char *path, char *moved, size_t movedlen);
 
+/*
+ * Marks this process's descriptors on the database at path and its WAL
+ * for random access (no read-ahead); drop also evicts the files' clean
+ * cached pages once.  store.c says why.
+ */
+void	store_fadvise(const char *path, int drop);
+
 /* Records a clean stop, so the next start skips the integrity check. */
 int	store_mark_clean(struct store *);
 

@@ -214,10 +214,22 @@ only sampler_vs_collectd && sampler_vs_collectd
 #             interval (51 samples/s), the writer on its default intervals
 #             (HIST_STEADY_CONF="rollup retention checkpoint" to change
 #             them).  (-b 10: ternctl load never sends a frame larger than
-#             its per-second rate.)
+#             its per-second rate.)  write_bytes counts a page written
+#             into a large cached folio as the whole folio (store.c:
+#             store_fadvise), so history.device_write_bytes_per_sample
+#             gives what reached the block device holding the database
+#             over the same window, sync'ed at both ends: everything on
+#             that device, the file system's journal and any other
+#             process included.
 # While working on the steady state: HIST_SAVE=FILE keeps a copy of the
 # pruned database, HIST_FROM=FILE skips to the steady state on a copy.
 # HIST_FROM's copy is older than now, so its first passes catch up.
+dev_written() {	# dir: bytes written to the block device holding it, or ""
+	local src
+	src=$(df --output=source "$1" 2>/dev/null | tail -n 1)
+	src=/sys/class/block/${src##*/}/stat
+	[ -r "$src" ] && awk '{ printf "%.0f", $7 * 512 }' "$src"
+}
 hist_cpu_ns() {	# pid: ns on a CPU, all threads
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null |
 	    awk '{ s += $1 } END { printf "%.0f", s }'
@@ -275,11 +287,17 @@ hist_steady() {
 		    -i 5000 -T $tnew -d $((secs + 60)) -w 60 >"$d/steady$i.out" 2>&1 &
 		lp+=($!)
 	done
+	sync
 	io0=$(io_write $pid); n0=$(hist_stat "$conf" samples_new)
+	dev0=$(dev_written "$d")
 	sleep "$secs"
 	io1=$(io_write $pid); n1=$(hist_stat "$conf" samples_new)
+	sync
+	dev1=$(dev_written "$d")
 	kill "${lp[@]}" 2>/dev/null; wait "${lp[@]}" 2>/dev/null
 	bench history.write_bytes_per_sample "$(awk -v a="$io0" -v b="$io1" -v n="$((n1 - n0))" 'BEGIN { printf "%.1f", (b - a) / n }')" bytes
+	[ -n "$dev0" ] && [ -n "$dev1" ] &&
+	    bench history.device_write_bytes_per_sample "$(awk -v a="$dev0" -v b="$dev1" -v n="$((n1 - n0))" 'BEGIN { printf "%.1f", (b - a) / n }')" bytes
 	echo "# history: steady state: $((n1 - n0)) samples in $secs s, $((io1 - io0)) bytes written, database $(stat -c %s "$db") bytes"
 	kill -TERM $pid; wait $pid
 }

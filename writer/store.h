@@ -95,11 +95,11 @@ struct head_q {
 /*
  * A run of at most STORE_PACK_RUN samples goes into a packed head row
  * (chunk.h) with the short runs of the other series of its group (the
- * device) in the same transaction, up to STORE_PACK_BYTES a row: one
- * row, and a sample or two of bytes, instead of a row per series.
- * Larger runs (a receiver's batches, a backfill) keep a row of their own,
- * where chunk.h's compression pays.  The bytes keep a row on its page:
- * a longer BLOB would spill onto overflow pages.
+ * device) in the same transaction, up to STORE_PACK_BYTES a row: one row
+ * of some 11 bytes a sample instead of a 48-byte row per series.  Larger
+ * runs (a receiver's batches, a backfill) keep a row of their own, where
+ * chunk.h's compression pays.  The byte cap keeps a row on its page: a
+ * longer BLOB would spill onto overflow pages.
  */
 #define STORE_PACK_RUN		4
 #define STORE_PACK_BYTES	3600

@@ -1752,7 +1752,7 @@ static int
 compact_next(struct store *s, int64_t max_samples)
 {
 	sqlite3_stmt	*st = s->head_rows;
-	size_t		 i = s->planpos, j, n = 0, ntrim = 0, t;
+	size_t		 i = s->planpos, j, n = 0, ntrim = 0, trimcap = 0, t;
 	int64_t		 series = -1, id, taken = 0, last;
 	int64_t		*trim = NULL, *nt;
 	int		 done = 0, sorted = 1, rc;
@@ -1801,10 +1801,15 @@ compact_next(struct store *s, int64_t max_samples)
 			    ids_add(&s->dels, id) == -1)
 				goto nomem;
 		} else {
-			if ((nt = reallocarray(trim, ntrim + 1,
-			    sizeof(*trim))) == NULL)
-				goto nomem;
-			trim = nt;
+			/* Once per entry, so a row comes several times:
+			 * sorted and made unique below. */
+			if (ntrim == trimcap) {
+				trimcap = trimcap ? trimcap * 2 : 256;
+				if ((nt = reallocarray(trim, trimcap,
+				    sizeof(*trim))) == NULL)
+					goto nomem;
+				trim = nt;
+			}
 			trim[ntrim++] = id;
 		}
 	}
